@@ -1,0 +1,389 @@
+import { FCGI_MAX_WRITE_CONTENT, RecordType, Role } from "../protocol/constants.ts";
+import { FastCGIProtocolError } from "../protocol/errors.ts";
+import { paddingFor } from "../protocol/record.ts";
+import type { ServerConfig } from "./config.ts";
+import { InputStream } from "./input_stream.ts";
+import { logError } from "./log.ts";
+import { decodeParams, type Params } from "./params.ts";
+import { buildRequest, FastCGIRequestError } from "./request.ts";
+import { isBodylessStatus, responseHead } from "./response_head.ts";
+import { dataHeader, emptyRecord, endRecords, PADDING, textRecords } from "./records_out.ts";
+import type { FastCGIInfo } from "./types.ts";
+
+/** What an exchange needs from its connection; nothing reaches further up. */
+export interface ExchangeHost {
+  readonly config: ServerConfig;
+  /** Queues bytes on the socket; false when the socket is full. */
+  write(bytes: Uint8Array): boolean;
+  /** Resolves when the socket drained or the connection closed. */
+  drained(): Promise<void>;
+  /** Input stream backpressure: true pauses socket reads. */
+  block(exchange: Exchange, blocked: boolean): void;
+  /** The exchange has sent END_REQUEST (or its connection is gone). */
+  finished(exchange: Exchange): void;
+}
+
+/**
+ * The reason `request.signal` carries when the web server aborted the
+ * request (FCGI_ABORT_REQUEST) or closed the connection.
+ *
+ * @example
+ * ```ts
+ * import { FastCGIAbortError } from "@webfcgi/webfcgi";
+ * const reason = new FastCGIAbortError("connection closed by the web server");
+ * console.log(reason.name); // AbortError
+ * ```
+ */
+export class FastCGIAbortError extends Error {
+  /** @param message why the request was aborted. */
+  constructor(message: string) {
+    super(message);
+    this.name = "AbortError";
+  }
+}
+
+const ROLE_NAMES = { 1: "responder", 2: "authorizer", 3: "filter" } as const;
+const APP_STATUS_ERROR = 1;
+
+function isResponse(value: unknown): value is Response {
+  return typeof value === "object" && value !== null &&
+    typeof (value as Response).status === "number" &&
+    typeof (value as Response).headers === "object";
+}
+
+// Authorizer variables: web Headers lower-case names, CGI wants VARIABLE-NAME as written.
+function authorizerName(name: string): string {
+  return name.startsWith("variable-") ? `Variable-${name.slice(9).toUpperCase()}` : name;
+}
+
+const noop = () => {};
+
+/** One request on a connection, from BEGIN_REQUEST to END_REQUEST. */
+export class Exchange {
+  readonly id: number;
+  readonly role: number;
+  readonly keepConn: boolean;
+  /** Set at BEGIN_REQUEST; cleared once params are complete (for the params timeout). */
+  paramsDeadline: number;
+  #host: ExchangeHost;
+  #paramChunks: Uint8Array[] = [];
+  #paramBytes = 0;
+  #paramsDone = false;
+  #params: Params | null = null;
+  #stdin: InputStream;
+  #data: InputStream | null;
+  #abort: AbortController | null = null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #done = false;
+  #failed = false;
+  #completed: Promise<void> | null = null;
+  #complete: () => void = noop;
+
+  constructor(host: ExchangeHost, id: number, role: number, keepConn: boolean, now: number) {
+    this.#host = host;
+    this.id = id;
+    this.role = role;
+    this.keepConn = keepConn;
+    this.paramsDeadline = now + host.config.paramsTimeout;
+    const onBlock = (blocked: boolean) => host.block(this, blocked);
+    this.#stdin = new InputStream(onBlock);
+    this.#data = role === Role.FILTER ? new InputStream(onBlock) : null;
+  }
+
+  /** True once END_REQUEST went out or the request was dropped. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** True once the empty PARAMS record arrived. */
+  get paramsDone(): boolean {
+    return this.#paramsDone;
+  }
+
+  /**
+   * One PARAMS record. Returns true when the params are complete and the
+   * handler can start.
+   *
+   * @throws {FastCGIProtocolError} on PARAMS after the end, or malformed pairs.
+   */
+  params(content: Uint8Array): boolean {
+    if (this.#paramsDone) {
+      throw this.#protocolError("PARAMS after the end of the params stream", RecordType.PARAMS);
+    }
+    if (this.#done) return false;
+    if (content.length > 0) {
+      this.#paramBytes += content.length;
+      if (this.#paramBytes > this.#host.config.maxParamsBytes) {
+        this.#paramChunks = [];
+        this.#paramsDone = true;
+        logError(
+          `request ${this.id}: params exceed maxParamsBytes (${this.#host.config.maxParamsBytes})`,
+        );
+        this.#respondAtOnce(431, "Request Header Fields Too Large\n");
+        return false;
+      }
+      this.#paramChunks.push(content.slice());
+      return false;
+    }
+    this.#paramsDone = true;
+    const chunks = this.#paramChunks;
+    this.#paramChunks = [];
+    let block: Uint8Array;
+    if (chunks.length === 1) block = chunks[0];
+    else {
+      block = new Uint8Array(this.#paramBytes);
+      let at = 0;
+      for (const chunk of chunks) {
+        block.set(chunk, at);
+        at += chunk.length;
+      }
+    }
+    try {
+      this.#params = decodeParams(block);
+    } catch (error) {
+      if (error instanceof FastCGIProtocolError) {
+        (error.where as { requestId?: number }).requestId = this.id;
+      }
+      throw error;
+    }
+    return true;
+  }
+
+  /**
+   * One STDIN record (empty = end of the body).
+   *
+   * @throws {FastCGIProtocolError} when it comes before the params are complete.
+   */
+  stdin(content: Uint8Array): void {
+    if (!this.#paramsDone) {
+      throw this.#protocolError("STDIN before the end of PARAMS", RecordType.STDIN);
+    }
+    if (content.length === 0) this.#stdin.end();
+    else this.#stdin.push(content);
+  }
+
+  /**
+   * One DATA record (filter role only).
+   *
+   * @throws {FastCGIProtocolError} for another role, or before the end of PARAMS.
+   */
+  data(content: Uint8Array): void {
+    if (this.#data === null) {
+      throw this.#protocolError(`DATA for a ${ROLE_NAMES[this.role as 1]} request`, RecordType.DATA);
+    }
+    if (!this.#paramsDone) {
+      throw this.#protocolError("DATA before the end of PARAMS", RecordType.DATA);
+    }
+    if (content.length === 0) this.#data.end();
+    else this.#data.push(content);
+  }
+
+  #protocolError(what: string, recordType: number): FastCGIProtocolError {
+    return new FastCGIProtocolError(what, { context: "request", requestId: this.id, recordType });
+  }
+
+  /** Builds the Request and runs the handler. Called once params are complete. */
+  start(): void {
+    if (this.#done || this.#params === null) return;
+    const params = this.#params;
+    const abort = new AbortController();
+    this.#abort = abort;
+    let request: Request;
+    try {
+      const body = this.role === Role.AUTHORIZER ? null : this.#stdin.take();
+      request = buildRequest(params, body, abort.signal);
+    } catch (error) {
+      logError(`request ${this.id}: rejected`, error instanceof FastCGIRequestError ? error.message : error);
+      this.#respondAtOnce(400, "Bad Request\n");
+      return;
+    }
+    const host = this.#host;
+    const exchange = this;
+    const info: FastCGIInfo = {
+      params,
+      role: ROLE_NAMES[this.role as 1 | 2 | 3],
+      requestId: this.id,
+      remoteAddr: {
+        transport: "tcp",
+        hostname: params.REMOTE_ADDR ?? "",
+        port: Number(params.REMOTE_PORT) || 0,
+      },
+      data: this.#data === null ? null : this.#data.stream(),
+      get completed() {
+        return exchange.#completedPromise();
+      },
+    };
+    let result: Response | Promise<Response>;
+    try {
+      result = host.config.handler(request, info);
+    } catch (error) {
+      this.#fail(error).catch(noop);
+      return;
+    }
+    if (isResponse(result)) this.#send(result).catch(noop);
+    else {
+      Promise.resolve(result).then(
+        (response) => isResponse(response)
+          ? this.#send(response)
+          : this.#fail(new TypeError("the handler did not return a Response")),
+        (error) => this.#fail(error),
+      ).catch(noop);
+    }
+  }
+
+  #completedPromise(): Promise<void> {
+    if (this.#completed === null) {
+      this.#completed = this.#done
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => (this.#complete = resolve));
+    }
+    return this.#completed;
+  }
+
+  async #fail(error: unknown): Promise<void> {
+    if (this.#done) return;
+    if (this.#failed) {
+      logError(`request ${this.id}: onError's response failed too`, error);
+      return this.#respondAtOnce(500, "Internal Server Error\n");
+    }
+    this.#failed = true;
+    logError(`request ${this.id}: handler failed`, error);
+    this.#stderr(`webfcgi: handler failed: ${error instanceof Error ? error.name : "error"}\n`);
+    const onError = this.#host.config.onError;
+    if (onError !== undefined) {
+      try {
+        const response = await onError(error);
+        if (isResponse(response)) return this.#send(response);
+        logError(`request ${this.id}: onError did not return a Response`);
+      } catch (second) {
+        logError(`request ${this.id}: onError failed`, second);
+      }
+    }
+    if (this.#done) return;
+    this.#respondAtOnce(500, "Internal Server Error\n");
+  }
+
+  #stderr(text: string): void {
+    if (this.#done) return;
+    this.#host.write(textRecords(RecordType.STDERR, this.id, text));
+    this.#host.write(emptyRecord(RecordType.STDERR, this.id));
+  }
+
+  /** A small text response written in one go: no handler involved. */
+  #respondAtOnce(status: number, text: string): void {
+    if (this.#done) return;
+    const head = `Status: ${status} ${text.trim()}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+      `content-length: ${text.length}\r\n\r\n${text}`;
+    this.#host.write(textRecords(RecordType.STDOUT, this.id, head));
+    this.#finish(0);
+  }
+
+  async #send(response: Response): Promise<void> {
+    if (this.#done) {
+      response.body?.cancel().catch(noop);
+      return;
+    }
+    if (response.status === 0) {
+      // Response.error(): a network error has no HTTP form; report it as ours.
+      return this.#fail(new TypeError("the handler returned Response.error()"));
+    }
+    // A filter may only answer once it has read all of STDIN (spec 6.4).
+    if (this.role === Role.FILTER && !this.#stdin.ended) {
+      await this.#stdin.whenEnded();
+      if (this.#done) {
+        response.body?.cancel().catch(noop);
+        return;
+      }
+    }
+    const head = responseHead(response, this.role === Role.AUTHORIZER ? authorizerName : undefined);
+    const body = response.body;
+    const bodyless = this.#params?.REQUEST_METHOD === "HEAD" || isBodylessStatus(response.status);
+    const host = this.#host;
+    if (body === null || bodyless) {
+      body?.cancel().catch(noop);
+      host.write(textRecords(RecordType.STDOUT, this.id, head));
+      this.#finish(0);
+      return;
+    }
+    host.write(textRecords(RecordType.STDOUT, this.id, head));
+    const reader = body.getReader();
+    this.#reader = reader;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.#done) return;
+        if (done) break;
+        if (!this.#writeStdout(value)) {
+          await host.drained();
+          if (this.#done) return;
+        }
+      }
+    } catch (error) {
+      if (this.#done) return;
+      logError(`request ${this.id}: response body failed`, error);
+      this.#finish(APP_STATUS_ERROR);
+      return;
+    } finally {
+      this.#reader = null;
+    }
+    this.#finish(0);
+  }
+
+  #writeStdout(value: unknown): boolean {
+    const bytes = value instanceof Uint8Array ? value : toBytes(value);
+    const host = this.#host;
+    let ok = true;
+    for (let at = 0; at < bytes.length; at += FCGI_MAX_WRITE_CONTENT) {
+      const piece = at === 0 && bytes.length <= FCGI_MAX_WRITE_CONTENT
+        ? bytes
+        : bytes.subarray(at, at + FCGI_MAX_WRITE_CONTENT);
+      host.write(dataHeader(RecordType.STDOUT, this.id, piece.length));
+      host.write(piece);
+      const padding = paddingFor(piece.length);
+      ok = host.write(padding === 0 ? EMPTY : PADDING.subarray(0, padding));
+    }
+    return ok;
+  }
+
+  /** Ends the STDOUT stream and sends END_REQUEST: the last record for this id. */
+  #finish(appStatus: number): void {
+    if (this.#done) return;
+    this.#host.write(endRecords(this.id, appStatus));
+    this.#close();
+  }
+
+  #close(): void {
+    this.#done = true;
+    this.#stdin.release();
+    this.#data?.release();
+    this.#complete();
+    this.#host.finished(this);
+  }
+
+  /**
+   * Aborts the request: fires `request.signal`, fails the body streams,
+   * stops the response. With `reply` (FCGI_ABORT_REQUEST), END_REQUEST goes
+   * out at once and nothing else is ever sent for this id.
+   */
+  abort(reason: FastCGIAbortError, reply: boolean): void {
+    if (this.#done) return;
+    this.#abort?.abort(reason);
+    this.#stdin.abort(reason);
+    this.#data?.abort(reason);
+    this.#reader?.cancel(reason).catch(noop);
+    if (reply) this.#host.write(endRecords(this.id, APP_STATUS_ERROR));
+    this.#close();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+function toBytes(value: unknown): Uint8Array {
+  if (typeof value === "string") return encoder.encode(value);
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new TypeError("response body chunks must be Uint8Array");
+}

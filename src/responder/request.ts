@@ -1,0 +1,149 @@
+import type { Params } from "./params.ts";
+
+/**
+ * Why the params of a request could not become a `Request`: the request is
+ * answered 400 and the handler is not called.
+ *
+ * @example
+ * ```ts
+ * import { FastCGIRequestError } from "@webfcgi/webfcgi";
+ * const error = new FastCGIRequestError("bad host", { cause: new TypeError("Invalid URL") });
+ * console.log(error.name); // FastCGIRequestError
+ * ```
+ */
+export class FastCGIRequestError extends Error {
+  /** @param message what was wrong; @param options the underlying error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "FastCGIRequestError";
+  }
+}
+
+// Hop-by-hop request headers belong to the client's connection to the web
+// server, not to this request.
+const HOP_BY_HOP = new Set([
+  "HTTP_CONNECTION",
+  "HTTP_KEEP_ALIVE",
+  "HTTP_TRANSFER_ENCODING",
+  "HTTP_TE",
+  "HTTP_UPGRADE",
+  "HTTP_PROXY_CONNECTION",
+  "HTTP_TRAILER",
+]);
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const encoder = new TextEncoder();
+
+/** Header values are byte strings: give the UTF-8 bytes of a param one char each. */
+function toByteString(value: string): string {
+  if (!NON_ASCII.test(value)) return value;
+  let out = "";
+  for (const byte of encoder.encode(value)) out += String.fromCharCode(byte);
+  return out;
+}
+
+function isOn(value: string | undefined): boolean {
+  return value !== undefined && value !== "" && value.toLowerCase() !== "off";
+}
+
+/** The scheme the client used: HTTPS first, then REQUEST_SCHEME. */
+export function schemeOf(params: Params): "http" | "https" {
+  if (isOn(params.HTTPS)) return "https";
+  return params.REQUEST_SCHEME?.toLowerCase() === "https" ? "https" : "http";
+}
+
+function bracket(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/** The authority: HTTP_HOST, else SERVER_NAME (or SERVER_ADDR) and SERVER_PORT. */
+export function hostOf(params: Params, scheme: string): string {
+  const host = params.HTTP_HOST;
+  if (host) return host;
+  const name = params.SERVER_NAME || params.SERVER_ADDR || "localhost";
+  const port = params.SERVER_PORT;
+  const defaultPort = scheme === "https" ? "443" : "80";
+  return port && port !== defaultPort ? `${bracket(name)}:${port}` : bracket(name);
+}
+
+/** Path and query as the client sent them: REQUEST_URI, else the CGI pieces. */
+export function targetOf(params: Params): string {
+  const uri = params.REQUEST_URI;
+  if (uri) return uri;
+  const query = params.QUERY_STRING;
+  const path = (params.SCRIPT_NAME ?? "") + (params.PATH_INFO ?? "");
+  return (path || "/") + (query ? `?${query}` : "");
+}
+
+/** The absolute URL of the request. */
+export function urlOf(params: Params): string {
+  const scheme = schemeOf(params);
+  const target = targetOf(params);
+  if (target.startsWith("/")) return `${scheme}://${hostOf(params, scheme)}${target}`;
+  // Absolute-form targets (proxies) are kept if they parse, with our scheme.
+  if (/^https?:\/\//i.test(target)) return target;
+  return `${scheme}://${hostOf(params, scheme)}/${target === "*" ? "" : target}`;
+}
+
+/** The request headers: HTTP_* params plus CONTENT_TYPE and CONTENT_LENGTH. */
+export function headersOf(params: Params): Headers {
+  const headers = new Headers();
+  for (const name in params) {
+    if (name.length > 5 && name.startsWith("HTTP_")) {
+      if (HOP_BY_HOP.has(name)) continue;
+      // The CGI variables win over the HTTP_ copies some servers also send.
+      if (name === "HTTP_CONTENT_TYPE" && params.CONTENT_TYPE !== undefined) continue;
+      if (name === "HTTP_CONTENT_LENGTH" && params.CONTENT_LENGTH !== undefined) continue;
+      append(headers, name.slice(5).toLowerCase().replaceAll("_", "-"), params[name]);
+    }
+  }
+  if (params.CONTENT_TYPE) append(headers, "content-type", params.CONTENT_TYPE);
+  const length = params.CONTENT_LENGTH;
+  if (length && /^\d+$/.test(length)) append(headers, "content-length", length);
+  return headers;
+}
+
+function append(headers: Headers, name: string, value: string): void {
+  try {
+    headers.append(name, toByteString(value));
+  } catch {
+    // A name or value no HTTP client could have sent: leave it in params only.
+  }
+}
+
+/**
+ * Builds the standard `Request` for a set of CGI params.
+ *
+ * @throws {FastCGIRequestError} when the params do not form a valid request.
+ */
+export function buildRequest(
+  params: Params,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+  signal: AbortSignal,
+): Request {
+  const method = params.REQUEST_METHOD || "GET";
+  let url: string;
+  try {
+    url = urlOf(params);
+  } catch (cause) {
+    throw new FastCGIRequestError("cannot build the request URL", { cause });
+  }
+  const bodyless = method === "GET" || method === "HEAD";
+  const init: RequestInit & { duplex?: "half" } = {
+    method,
+    headers: headersOf(params),
+    signal,
+  };
+  if (!bodyless && body !== null) {
+    init.body = body as BodyInit;
+    init.duplex = "half";
+  }
+  try {
+    return new Request(url, init);
+  } catch (cause) {
+    throw new FastCGIRequestError(
+      `invalid request (${method} ${params.REQUEST_URI ?? ""})`,
+      { cause },
+    );
+  }
+}

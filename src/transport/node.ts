@@ -1,0 +1,235 @@
+// The node:net shim. Deno and Bun implement node:net too, so this one file
+// serves all three runtimes until a native fast path measures faster.
+import * as net from "node:net";
+import * as fs from "node:fs";
+import { setImmediate } from "node:timers";
+import type { Addr, Conn, ConnHandlers, Listener, ListenOptions, Transport } from "./types.ts";
+
+/** Below this, queued pieces are copied into one buffer; above, corked. */
+const CONCAT_LIMIT = 16384;
+/** Queued bytes that force an immediate flush. */
+const FLUSH_LIMIT = 65536;
+/** How long an ended connection waits for the peer's FIN. */
+const LINGER_MS = 5000;
+
+class NodeConn implements Conn {
+  readonly remoteAddr: Addr;
+  #socket: net.Socket;
+  #handlers: ConnHandlers | null = null;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #scheduled = false;
+  #needDrain = false;
+  #closed = false;
+  #ending = false;
+
+  /** `unixPeer` is set for Unix sockets, whose peers are unnamed. */
+  constructor(socket: net.Socket, unixPeer: string | undefined) {
+    this.#socket = socket;
+    this.remoteAddr = unixPeer !== undefined
+      ? { transport: "unix", path: unixPeer }
+      : {
+        transport: "tcp",
+        hostname: socket.remoteAddress ?? "",
+        port: socket.remotePort ?? 0,
+      };
+  }
+
+  start(handlers: ConnHandlers): void {
+    this.#handlers = handlers;
+    const socket = this.#socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      if (!this.#ending) handlers.data(chunk);
+    });
+    socket.on("drain", () => {
+      this.#needDrain = false;
+      handlers.drain();
+    });
+    // Resets and EPIPE are routine: they end up as a close, never a throw.
+    socket.on("error", () => {});
+    socket.on("close", () => this.#onClose());
+    socket.on("end", () => {
+      if (!this.#ending) socket.destroy();
+    });
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#handlers?.close();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#ending) return true;
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    if (this.#queued >= FLUSH_LIMIT) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flushLater);
+    }
+    return !this.#needDrain;
+  }
+
+  #flushLater = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    const queue = this.#queue;
+    if (queue.length === 0 || this.#closed) return;
+    const socket = this.#socket;
+    let ok: boolean;
+    if (queue.length === 1) ok = socket.write(queue[0]);
+    else if (this.#queued <= CONCAT_LIMIT) {
+      const joined = new Uint8Array(this.#queued);
+      let at = 0;
+      for (const piece of queue) {
+        joined.set(piece, at);
+        at += piece.length;
+      }
+      ok = socket.write(joined);
+    } else {
+      socket.cork();
+      ok = true;
+      for (const piece of queue) ok = socket.write(piece) && ok;
+      socket.uncork();
+    }
+    this.#queue = [];
+    this.#queued = 0;
+    if (!ok) this.#needDrain = true;
+  }
+
+  end(): void {
+    if (this.#closed || this.#ending) return;
+    this.#flush();
+    this.#ending = true;
+    // FIN first, then keep reading (and dropping) so that unread input does
+    // not turn our close into a reset that loses the response.
+    this.#socket.end();
+    this.#socket.resume();
+    const timer = setTimeout(() => this.#socket.destroy(), LINGER_MS);
+    (timer as { unref?: () => void }).unref?.();
+    this.#socket.once("close", () => clearTimeout(timer));
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+    this.#onClose();
+  }
+}
+
+class NodeListener implements Listener {
+  readonly addr: Addr;
+  #server: net.Server;
+  #closed: Promise<void> | undefined;
+
+  constructor(server: net.Server, addr: Addr) {
+    this.#server = server;
+    this.addr = addr;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= new Promise((resolve) => this.#server.close(() => resolve()));
+    return this.#closed;
+  }
+}
+
+function listenOn(server: net.Server, target: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen(target, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+/** A socket file nobody answers on is stale: remove it so we can bind. */
+async function removeStaleSocket(path: string): Promise<boolean> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (alive) return false;
+  try {
+    if (!fs.statSync(path).isSocket()) return false;
+    fs.unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function listen(
+  options: ListenOptions,
+  onConn: (conn: Conn) => void,
+): Promise<Listener> {
+  let unixPath: string | undefined;
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    onConn(new NodeConn(socket, unixPath === undefined ? undefined : ""));
+  });
+  // The app keeps running only as long as someone listens, like Deno.serve.
+  server.on("error", () => {});
+  if (options.fd !== undefined) {
+    await listenOn(server, { fd: options.fd } as net.ListenOptions);
+  } else if (options.path !== undefined) {
+    try {
+      await listenOn(server, { path: options.path });
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+      if (!(await removeStaleSocket(options.path))) throw error;
+      await listenOn(server, { path: options.path });
+    }
+    if (options.mode !== undefined) fs.chmodSync(options.path, options.mode);
+  } else {
+    await listenOn(server, { host: options.hostname, port: options.port ?? 0 });
+  }
+  const bound = server.address();
+  let addr: Addr;
+  if (typeof bound === "string") {
+    unixPath = bound;
+    addr = { transport: "unix", path: bound };
+  } else if (bound === null) {
+    unixPath = options.path ?? "";
+    addr = { transport: "unix", path: unixPath };
+  } else {
+    addr = { transport: "tcp", hostname: bound.address, port: bound.port };
+  }
+  return new NodeListener(server, addr);
+}
+
+/** The node:net transport. */
+export const nodeTransport: Transport = {
+  listen,
+  isSocket(fd: number): boolean {
+    try {
+      return fs.fstatSync(fd).isSocket();
+    } catch {
+      return false;
+    }
+  },
+  env(name: string): string | undefined {
+    return (globalThis as { process?: { env: Record<string, string | undefined> } }).process
+      ?.env[name];
+  },
+  pid(): number {
+    return (globalThis as { process?: { pid: number } }).process?.pid ?? 0;
+  },
+};
