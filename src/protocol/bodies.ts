@@ -57,7 +57,7 @@ export function encodeBeginRequestBody(role: number, flags = 0): Uint8Array {
 /**
  * Decodes a BEGIN_REQUEST body.
  *
- * @throws {FastCGIProtocolError} if shorter than 8 bytes.
+ * @throws {FastCGIProtocolError} if not exactly 8 bytes.
  * @example
  * ```ts
  * import { decodeBeginRequestBody } from "@webfcgi/webfcgi";
@@ -88,7 +88,7 @@ export function encodeEndRequestBody(appStatus: number, protocolStatus: number):
 /**
  * Decodes an END_REQUEST body.
  *
- * @throws {FastCGIProtocolError} if shorter than 8 bytes.
+ * @throws {FastCGIProtocolError} if not exactly 8 bytes.
  * @example
  * ```ts
  * import { decodeEndRequestBody } from "@webfcgi/webfcgi";
@@ -118,7 +118,7 @@ export function encodeUnknownTypeBody(type: number): Uint8Array {
 /**
  * Decodes an UNKNOWN_TYPE body to the type it names.
  *
- * @throws {FastCGIProtocolError} if shorter than 8 bytes.
+ * @throws {FastCGIProtocolError} if not exactly 8 bytes.
  * @example
  * ```ts
  * import { decodeUnknownTypeBody } from "@webfcgi/webfcgi";

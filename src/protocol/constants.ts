@@ -57,7 +57,7 @@ export const RecordType = {
 export type RecordType = typeof RecordType[keyof typeof RecordType];
 
 /** The largest record type this version defines. */
-export const FCGI_MAXTYPE = RecordType.UNKNOWN_TYPE;
+export const FCGI_MAXTYPE: 11 = RecordType.UNKNOWN_TYPE;
 
 /**
  * Roles of a BEGIN_REQUEST body (spec §5.1).

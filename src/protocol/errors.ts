@@ -37,7 +37,12 @@ export class FastCGIProtocolError extends Error {
   /** Where the problem is. */
   readonly where: ProtocolErrorWhere;
 
-  /** @param what a short description; @param where its location. */
+  /**
+   * Creates the error.
+   *
+   * @param what a short description
+   * @param where its location
+   */
   constructor(what: string, where: ProtocolErrorWhere) {
     const at = where.offset === undefined ? "" : ` at byte ${where.offset}`;
     super(`${what} (${where.context}${at})`);

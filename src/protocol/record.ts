@@ -181,6 +181,7 @@ export function encodeRecord(
  * 65528 content bytes and padded to 8. With `end`, the empty record that
  * closes a stream follows.
  *
+ * @throws {RangeError} if the type or request id does not fit its field.
  * @example
  * ```ts
  * import { encodeStream, RecordType } from "@webfcgi/webfcgi";

@@ -1,6 +1,7 @@
 // Params are mostly short ASCII: building those strings directly is much
 // cheaper than a TextDecoder call per name and value.
-const utf8 = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of the text, not a marker to strip.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** Decodes `bytes[start, end)` as UTF-8 (invalid sequences become U+FFFD). */

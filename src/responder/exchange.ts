@@ -35,7 +35,11 @@ export interface ExchangeHost {
  * ```
  */
 export class FastCGIAbortError extends Error {
-  /** @param message why the request was aborted. */
+  /**
+   * Creates the error.
+   *
+   * @param message why the request was aborted
+   */
   constructor(message: string) {
     super(message);
     this.name = "AbortError";
@@ -198,7 +202,7 @@ export class Exchange {
       return;
     }
     const host = this.#host;
-    const exchange = this;
+    const completed = () => this.#completedPromise();
     const info: FastCGIInfo = {
       params,
       role: ROLE_NAMES[this.role as 1 | 2 | 3],
@@ -210,7 +214,7 @@ export class Exchange {
       },
       data: this.#data === null ? null : this.#data.stream(),
       get completed() {
-        return exchange.#completedPromise();
+        return completed();
       },
     };
     let result: Response | Promise<Response>;

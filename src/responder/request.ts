@@ -12,7 +12,12 @@ import type { Params } from "./params.ts";
  * ```
  */
 export class FastCGIRequestError extends Error {
-  /** @param message what was wrong; @param options the underlying error. */
+  /**
+   * Creates the error.
+   *
+   * @param message what was wrong
+   * @param options the underlying error
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "FastCGIRequestError";
@@ -31,12 +36,16 @@ const HOP_BY_HOP = new Set([
   "HTTP_TRAILER",
 ]);
 
-const NON_ASCII = /[^\x00-\x7f]/;
 const encoder = new TextEncoder();
+
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 
 /** Header values are byte strings: give the UTF-8 bytes of a param one char each. */
 function toByteString(value: string): string {
-  if (!NON_ASCII.test(value)) return value;
+  if (isAscii(value)) return value;
   let out = "";
   for (const byte of encoder.encode(value)) out += String.fromCharCode(byte);
   return out;

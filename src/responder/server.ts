@@ -212,7 +212,28 @@ class Server implements FastCGIServer, ConnectionOwner {
  * ```
  */
 export function serveFastCGI(handler: FastCGIHandler): FastCGIServer;
+/**
+ * Serves a fetch handler over FastCGI, with options.
+ *
+ * @example
+ * ```ts
+ * import { serveFastCGI } from "@webfcgi/webfcgi";
+ * const server = serveFastCGI({ path: "/tmp/webfcgi-doc.sock", onListen() {} }, () => new Response("hi"));
+ * await server.shutdown();
+ * ```
+ */
 export function serveFastCGI(options: FastCGIServeOptions, handler: FastCGIHandler): FastCGIServer;
+/**
+ * Serves over FastCGI from one object: options plus `handler` or `fetch`.
+ *
+ * @example
+ * ```ts
+ * import { serveFastCGI } from "@webfcgi/webfcgi";
+ * const app = { fetch: (_request: Request) => new Response("hi") };
+ * const server = serveFastCGI({ port: 0, onListen() {}, ...app });
+ * await server.shutdown();
+ * ```
+ */
 export function serveFastCGI(init: FastCGIServeInit): FastCGIServer;
 export function serveFastCGI(
   a: FastCGIHandler | FastCGIServeOptions | FastCGIServeInit,

@@ -65,7 +65,7 @@ describe("request bodies", () => {
 
   it("streams a body that arrives slowly: the handler starts before STDIN ends", async () => {
     let started = 0;
-    await using s = await start(async (req) => {
+    await using s = await start((req) => {
       started = Date.now();
       return echoHash(req);
     });
