@@ -1,0 +1,50 @@
+import process from "node:process";
+import { UsageError } from "./args.ts";
+import { serve } from "./serve.ts";
+
+const USAGE = `webfcgi: a web-standard FastCGI runtime
+
+Usage:
+  webfcgi serve APP [--listen unix:/path | host:port | fd:0]
+      Serve a module whose default export is { fetch } (or a handler function).
+      Default address: fd 0 when it is a listening socket, else 127.0.0.1:9000.
+  webfcgi help
+`;
+
+/** Commands by name; each returns an exit code. */
+const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
+  serve,
+};
+
+/**
+ * Runs the `webfcgi` command with `args` (without the program name) and
+ * returns its exit code: 0 on success, 1 on failure, 2 on a usage error.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@webfcgi/webfcgi/cli";
+ * const code = await main(["help"]);
+ * console.log(code); // 0
+ * ```
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (run === undefined) throw new UsageError(`unknown command ${command}`);
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`webfcgi: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`webfcgi: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+export { COMMANDS, USAGE };
