@@ -90,7 +90,11 @@ export class Exchange {
     this.keepConn = keepConn;
     this.paramsDeadline = now + host.config.paramsTimeout;
     const onBlock = (blocked: boolean) => host.block(this, blocked);
-    this.#stdin = new InputStream(onBlock);
+    // A filter answers only once STDIN has ended (spec 6.4), and its DATA
+    // comes after STDIN: pausing the socket on an unread STDIN would hang a
+    // handler that reads DATA first or answers without reading STDIN. So
+    // STDIN is buffered for filters (the web server bounds its size).
+    this.#stdin = new InputStream(role === Role.FILTER ? noop : onBlock);
     this.#data = role === Role.FILTER ? new InputStream(onBlock) : null;
   }
 
