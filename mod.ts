@@ -36,3 +36,17 @@ export type { Params } from "./src/responder/params.ts";
 export { FastCGIRequestError } from "./src/responder/request.ts";
 export { FastCGIAbortError } from "./src/responder/exchange.ts";
 export type { Addr, NetAddr, UnixAddr } from "./src/transport/types.ts";
+export { FastCGIClient, type FastCGIFetchInit, fetchFastCGI } from "./src/client/client.ts";
+export type {
+  FastCGIAddress,
+  FastCGIClientOptions,
+  FastCGIRequestInit,
+} from "./src/client/types.ts";
+export {
+  FastCGICantMultiplexError,
+  FastCGIClientError,
+  FastCGIConnectionError,
+  FastCGIOverloadedError,
+  FastCGIResponseError,
+  FastCGIUnknownRoleError,
+} from "./src/client/errors.ts";

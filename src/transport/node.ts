@@ -2,8 +2,18 @@
 // serves all three runtimes until a native fast path measures faster.
 import * as net from "node:net";
 import * as fs from "node:fs";
+import { Buffer } from "node:buffer";
+import process from "node:process";
 import { setImmediate } from "node:timers";
-import type { Addr, Conn, ConnHandlers, Listener, ListenOptions, Transport } from "./types.ts";
+import type {
+  Addr,
+  Conn,
+  ConnectOptions,
+  ConnHandlers,
+  Listener,
+  ListenOptions,
+  Transport,
+} from "./types.ts";
 
 /** Below this, queued pieces are copied into one buffer; above, corked. */
 const CONCAT_LIMIT = 16384;
@@ -130,18 +140,52 @@ class NodeConn implements Conn {
   }
 }
 
+/** Permissions of a Unix socket file when no `mode` is given: owner and group read/write, as PHP-FPM's listen.mode. */
+export const DEFAULT_SOCKET_MODE = 0o660;
+
+/** Which file a path named when we created it. */
+interface FileId {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+function fileId(path: string): FileId | null {
+  try {
+    const stat = fs.statSync(path);
+    return { path, dev: stat.dev, ino: stat.ino };
+  } catch {
+    return null;
+  }
+}
+
 class NodeListener implements Listener {
   readonly addr: Addr;
   #server: net.Server;
   #closed: Promise<void> | undefined;
+  #socketFile: FileId | null;
 
-  constructor(server: net.Server, addr: Addr) {
+  constructor(server: net.Server, addr: Addr, socketFile: FileId | null) {
     this.#server = server;
     this.addr = addr;
+    this.#socketFile = socketFile;
   }
 
   close(): Promise<void> {
-    this.#closed ??= new Promise((resolve) => this.#server.close(() => resolve()));
+    if (this.#closed === undefined) {
+      // Remove the socket file only while it is still ours: a newer server
+      // may have bound the same path since (a restart, a deploy).
+      const mine = this.#socketFile;
+      const now = mine === null ? null : fileId(mine.path);
+      if (mine !== null && now !== null && now.dev === mine.dev && now.ino === mine.ino) {
+        try {
+          fs.unlinkSync(mine.path);
+        } catch {
+          // already gone
+        }
+      }
+      this.#closed = new Promise((resolve) => this.#server.close(() => resolve()));
+    }
     return this.#closed;
   }
 }
@@ -157,9 +201,8 @@ function listenOn(server: net.Server, target: net.ListenOptions): Promise<void> 
   });
 }
 
-/** A socket file nobody answers on is stale: remove it so we can bind. */
-async function removeStaleSocket(path: string): Promise<boolean> {
-  const alive = await new Promise<boolean>((resolve) => {
+function isAlive(path: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const probe = net.connect({ path });
     probe.once("connect", () => {
       probe.destroy();
@@ -167,14 +210,53 @@ async function removeStaleSocket(path: string): Promise<boolean> {
     });
     probe.once("error", () => resolve(false));
   });
-  if (alive) return false;
+}
+
+function addressInUse(path: string): Error {
+  return Object.assign(new Error(`listen EADDRINUSE: address already in use ${path}`), {
+    code: "EADDRINUSE",
+  });
+}
+
+/** Longest Unix socket path we bind (sun_path holds 108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Binds a Unix socket at `path` with permissions `mode`.
+ *
+ * Nothing but a stale socket file (one nobody answers on) is replaced: a
+ * live socket or any other file is "address in use". The socket is bound
+ * under a temporary name next to `path`, given its mode, and renamed into
+ * place, so `path` never exists with looser permissions, and the name the
+ * runtime removes when it closes the server (libuv unlinks the name it
+ * bound) is the temporary one: `path` is removed by NodeListener.close, and
+ * only while it is still this server's socket.
+ */
+async function listenUnix(server: net.Server, path: string, mode: number): Promise<FileId | null> {
+  let stat: fs.Stats | null = null;
   try {
-    if (!fs.statSync(path).isSocket()) return false;
-    fs.unlinkSync(path);
-    return true;
+    stat = fs.lstatSync(path);
   } catch {
-    return false;
+    // nothing there
   }
+  if (stat !== null && (!stat.isSocket() || (await isAlive(path)))) throw addressInUse(path);
+  const temporary = `${path}.${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  if (Buffer.byteLength(temporary) <= MAX_SOCKET_PATH) {
+    await listenOn(server, { path: temporary });
+    try {
+      fs.chmodSync(temporary, mode);
+      fs.renameSync(temporary, path);
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    }
+    return fileId(path);
+  }
+  // No room for a temporary name: bind in place (the runtime removes `path` on close).
+  if (stat !== null) fs.unlinkSync(path);
+  await listenOn(server, { path });
+  fs.chmodSync(path, mode);
+  return null;
 }
 
 async function listen(
@@ -187,37 +269,58 @@ async function listen(
   });
   // The app keeps running only as long as someone listens, like Deno.serve.
   server.on("error", () => {});
+  let socketFile: FileId | null = null;
   if (options.fd !== undefined) {
     await listenOn(server, { fd: options.fd } as net.ListenOptions);
   } else if (options.path !== undefined) {
-    try {
-      await listenOn(server, { path: options.path });
-    } catch (error) {
-      if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
-      if (!(await removeStaleSocket(options.path))) throw error;
-      await listenOn(server, { path: options.path });
-    }
-    if (options.mode !== undefined) fs.chmodSync(options.path, options.mode);
+    socketFile = await listenUnix(server, options.path, options.mode ?? DEFAULT_SOCKET_MODE);
   } else {
     await listenOn(server, { host: options.hostname, port: options.port ?? 0 });
   }
   const bound = server.address();
   let addr: Addr;
-  if (typeof bound === "string") {
+  if (options.path !== undefined) {
+    // The name we bound may be the temporary one: the socket lives at `path`.
+    unixPath = options.path;
+    addr = { transport: "unix", path: options.path };
+  } else if (typeof bound === "string") {
     unixPath = bound;
     addr = { transport: "unix", path: bound };
-  } else if (bound === null) {
+  } else if (bound === null || typeof bound.port !== "number") {
+    // An inherited Unix socket has no name here: null on Node and Deno, {} on Bun.
     unixPath = options.path ?? "";
     addr = { transport: "unix", path: unixPath };
   } else {
     addr = { transport: "tcp", hostname: bound.address, port: bound.port };
   }
-  return new NodeListener(server, addr);
+  return new NodeListener(server, addr, socketFile);
+}
+
+/** Connects to a server; the Conn's remoteAddr is the server. */
+function connect(options: ConnectOptions): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const unix = "path" in options;
+    const socket = unix
+      ? net.connect({ path: options.path })
+      : net.connect({ host: options.hostname, port: options.port, noDelay: true });
+    const onError = (error: Error) => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      // Until start() attaches its handlers, an error must not throw.
+      socket.on("error", () => {});
+      resolve(new NodeConn(socket, unix ? options.path : undefined));
+    });
+  });
 }
 
 /** The node:net transport. */
 export const nodeTransport: Transport = {
   listen,
+  connect,
   isSocket(fd: number): boolean {
     try {
       return fs.fstatSync(fd).isSocket();

@@ -93,12 +93,17 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** Where a client connects: a Unix socket path, or a TCP host and port. */
+export type ConnectOptions = { path: string } | { hostname: string; port: number };
+
 /** The surface every runtime shim provides. */
 export interface Transport {
   listen(
     options: ListenOptions,
     onConn: (conn: Conn) => void,
   ): Promise<Listener>;
+  /** Opens a client connection; rejects when the peer cannot be reached. */
+  connect(options: ConnectOptions): Promise<Conn>;
   /** True when `fd` is an open socket (used to detect FCGI_LISTENSOCK_FILENO). */
   isSocket(fd: number): boolean;
   /** Environment variable, or undefined. */
