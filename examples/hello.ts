@@ -15,7 +15,9 @@ async function app(request: Request): Promise<Response> {
   const url = new URL(request.url);
   switch (url.pathname) {
     case "/":
-      return new Response(`Hello from webfcgi, ${request.headers.get("user-agent") ?? "stranger"}!\n`);
+      return new Response(
+        `Hello from webfcgi, ${request.headers.get("user-agent") ?? "stranger"}!\n`,
+      );
     case "/echo": {
       const body = new Uint8Array(await request.arrayBuffer());
       return new Response(body, {
@@ -44,15 +46,24 @@ async function app(request: Request): Promise<Response> {
 }
 
 const server = serveFastCGI({
-  port: Number((globalThis as { process?: { env: Record<string, string> } }).process?.env.PORT ?? 9000),
+  port: Number(
+    (globalThis as { process?: { env: Record<string, string> } }).process?.env.PORT ?? 9000,
+  ),
   hostname: "127.0.0.1",
   onListen(addr) {
-    console.error(`hello app: FastCGI on ${addr.transport === "tcp" ? `${addr.hostname}:${addr.port}` : addr.path}`);
+    console.error(
+      `hello app: FastCGI on ${
+        addr.transport === "tcp" ? `${addr.hostname}:${addr.port}` : addr.path
+      }`,
+    );
   },
 }, app);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  (globalThis as { process?: { once(s: string, f: () => void): void } }).process?.once(signal, () => {
-    server.shutdown();
-  });
+  (globalThis as { process?: { once(s: string, f: () => void): void } }).process?.once(
+    signal,
+    () => {
+      server.shutdown();
+    },
+  );
 }

@@ -20,7 +20,9 @@ export async function loadApp(file: string): Promise<FastCGIHandler> {
 /** `webfcgi serve app.ts [--listen ADDRESS]`; resolves when the server stopped. */
 export async function serve(args: readonly string[]): Promise<number> {
   const { positionals, flags } = parseArgs(args, ["--listen", "-l"], []);
-  if (positionals.length !== 1) throw new UsageError("serve takes one module: webfcgi serve app.ts");
+  if (positionals.length !== 1) {
+    throw new UsageError("serve takes one module: webfcgi serve app.ts");
+  }
   const listen = flags.get("--listen")?.at(-1) ?? flags.get("-l")?.at(-1);
   const options: FastCGIServeOptions = listen === undefined ? {} : parseAddress(listen);
   // Signal handlers first: Deno installs them asynchronously, and a web

@@ -55,7 +55,9 @@ export class Connection implements ExchangeHost {
     this.#conn = conn;
     this.#owner = owner;
     this.config = owner.config;
-    this.#idleSince = owner.now;
+    // Timestamps are exact: the sweep's clock can be a second old, which
+    // would make a short idle or params timeout fire early.
+    this.#idleSince = Date.now();
     conn.start({
       data: (chunk) => this.#onData(chunk),
       drain: () => this.#wakeWriters(),
@@ -143,7 +145,7 @@ export class Connection implements ExchangeHost {
       if (!keepConn && this.#exchanges.size === 0) this.#end();
       return;
     }
-    const exchange = new Exchange(this, id, role, keepConn, this.#owner.now);
+    const exchange = new Exchange(this, id, role, keepConn, Date.now());
     this.#exchanges.set(id, exchange);
     this.#owner.activeRequests++;
   }
@@ -204,7 +206,7 @@ export class Connection implements ExchangeHost {
     this.#owner.requestFinished();
     if (this.#closed) return;
     if (this.#exchanges.size === 0) {
-      this.#idleSince = this.#owner.now;
+      this.#idleSince = Date.now();
       if (!exchange.keepConn || this.#owner.shuttingDown) this.#end();
     }
   }

@@ -1,4 +1,4 @@
-import { FCGI_MAX_WRITE_CONTENT, RecordType, Role } from "../protocol/constants.ts";
+import { FCGI_MAX_WRITE_CONTENT, ProtocolStatus, RecordType, Role } from "../protocol/constants.ts";
 import { FastCGIProtocolError } from "../protocol/errors.ts";
 import { paddingFor } from "../protocol/record.ts";
 import type { ServerConfig } from "./config.ts";
@@ -46,6 +46,8 @@ export class FastCGIAbortError extends Error {
   }
 }
 
+/** After an early answer: ms without STDIN after which END_REQUEST goes out anyway. */
+const STDIN_DRAIN_IDLE_MS = 250;
 const ROLE_NAMES = { 1: "responder", 2: "authorizer", 3: "filter" } as const;
 const APP_STATUS_ERROR = 1;
 
@@ -61,6 +63,28 @@ function authorizerName(name: string): string {
 }
 
 const noop = () => {};
+
+/** The body of a Response or Response-like object: null or a ReadableStream. */
+function bodyOf(response: Response): ReadableStream<Uint8Array> | null {
+  const body = response.body as unknown;
+  if (body === null || body === undefined) return null;
+  if (typeof (body as ReadableStream).getReader !== "function") {
+    throw new TypeError("the response body is not a ReadableStream");
+  }
+  return body as ReadableStream<Uint8Array>;
+}
+
+/** Releases a body we will not send, whatever the object holds. */
+function cancelBody(response: Response): void {
+  try {
+    const body = response.body as unknown;
+    if (body !== null && typeof (body as ReadableStream)?.cancel === "function") {
+      (body as ReadableStream).cancel().catch(noop);
+    }
+  } catch {
+    // a throwing getter: nothing to release
+  }
+}
 
 /** One request on a connection, from BEGIN_REQUEST to END_REQUEST. */
 export class Exchange {
@@ -82,6 +106,10 @@ export class Exchange {
   #failed = false;
   #completed: Promise<void> | null = null;
   #complete: () => void = noop;
+  #stdinSeen = false;
+  /** The response is complete but END_REQUEST waits for the end of STDIN (its appStatus). */
+  #pendingEnd: number | null = null;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(host: ExchangeHost, id: number, role: number, keepConn: boolean, now: number) {
     this.#host = host;
@@ -166,8 +194,14 @@ export class Exchange {
     if (!this.#paramsDone) {
       throw this.#protocolError("STDIN before the end of PARAMS", RecordType.STDIN);
     }
-    if (content.length === 0) this.#stdin.end();
-    else this.#stdin.push(content);
+    if (content.length === 0) {
+      this.#stdin.end();
+      if (this.#pendingEnd !== null) this.#endRequest(this.#pendingEnd, false);
+    } else {
+      this.#stdinSeen = true;
+      this.#stdin.push(content);
+      if (this.#pendingEnd !== null) this.#armDrain();
+    }
   }
 
   /**
@@ -177,7 +211,10 @@ export class Exchange {
    */
   data(content: Uint8Array): void {
     if (this.#data === null) {
-      throw this.#protocolError(`DATA for a ${ROLE_NAMES[this.role as 1]} request`, RecordType.DATA);
+      throw this.#protocolError(
+        `DATA for a ${ROLE_NAMES[this.role as 1]} request`,
+        RecordType.DATA,
+      );
     }
     if (!this.#paramsDone) {
       throw this.#protocolError("DATA before the end of PARAMS", RecordType.DATA);
@@ -201,7 +238,10 @@ export class Exchange {
       const body = this.role === Role.AUTHORIZER ? null : this.#stdin.take();
       request = buildRequest(params, body, abort.signal);
     } catch (error) {
-      logError(`request ${this.id}: rejected`, error instanceof FastCGIRequestError ? error.message : error);
+      logError(
+        `request ${this.id}: rejected`,
+        error instanceof FastCGIRequestError ? error.message : error,
+      );
       this.#respondAtOnce(400, "Bad Request\n");
       return;
     }
@@ -231,9 +271,10 @@ export class Exchange {
     if (isResponse(result)) this.#send(result).catch(noop);
     else {
       Promise.resolve(result).then(
-        (response) => isResponse(response)
-          ? this.#send(response)
-          : this.#fail(new TypeError("the handler did not return a Response")),
+        (response) =>
+          isResponse(response)
+            ? this.#send(response)
+            : this.#fail(new TypeError("the handler did not return a Response")),
         (error) => this.#fail(error),
       ).catch(noop);
     }
@@ -288,7 +329,7 @@ export class Exchange {
 
   async #send(response: Response): Promise<void> {
     if (this.#done) {
-      response.body?.cancel().catch(noop);
+      cancelBody(response);
       return;
     }
     if (response.status === 0) {
@@ -299,22 +340,33 @@ export class Exchange {
     if (this.role === Role.FILTER && !this.#stdin.ended) {
       await this.#stdin.whenEnded();
       if (this.#done) {
-        response.body?.cancel().catch(noop);
+        cancelBody(response);
         return;
       }
     }
-    const head = responseHead(response, this.role === Role.AUTHORIZER ? authorizerName : undefined);
-    const body = response.body;
-    const bodyless = this.#params?.REQUEST_METHOD === "HEAD" || isBodylessStatus(response.status);
+    // Everything that can be wrong with the response is found before the
+    // first byte goes out, so that it can still become a 500.
+    let head: string;
+    let body: ReadableStream<Uint8Array> | null;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+    let bodyless: boolean;
+    try {
+      head = responseHead(response, this.role === Role.AUTHORIZER ? authorizerName : undefined);
+      body = bodyOf(response);
+      bodyless = this.#params?.REQUEST_METHOD === "HEAD" || isBodylessStatus(response.status);
+      if (body !== null && !bodyless) reader = body.getReader();
+    } catch (error) {
+      cancelBody(response);
+      return this.#fail(error);
+    }
     const host = this.#host;
-    if (body === null || bodyless) {
+    if (reader === null) {
       body?.cancel().catch(noop);
       host.write(textRecords(RecordType.STDOUT, this.id, head));
       this.#finish(0);
       return;
     }
     host.write(textRecords(RecordType.STDOUT, this.id, head));
-    const reader = body.getReader();
     this.#reader = reader;
     try {
       for (;;) {
@@ -355,13 +407,56 @@ export class Exchange {
 
   /** Ends the STDOUT stream and sends END_REQUEST: the last record for this id. */
   #finish(appStatus: number): void {
-    if (this.#done) return;
-    this.#host.write(endRecords(this.id, appStatus));
+    if (this.#done || this.#pendingEnd !== null) return;
+    if (this.#bodyStillComing()) {
+      // The handler answered before the web server finished sending the
+      // body. END_REQUEST while the server is still writing STDIN kills
+      // h2o 2.2 on a kept-alive connection (assertion in h2o_socket_export).
+      // So the response ends now, the rest of the body is dropped as it
+      // comes, and END_REQUEST follows the end of STDIN, or a short silence:
+      // nginx stops sending the body once it has the response.
+      this.#host.write(emptyRecord(RecordType.STDOUT, this.id));
+      this.#pendingEnd = appStatus;
+      this.#stdin.release();
+      this.#complete();
+      this.#armDrain();
+      return;
+    }
+    this.#endRequest(appStatus, true);
+  }
+
+  /** True when STDIN of a responder is still arriving (or announced and not yet here). */
+  #bodyStillComing(): boolean {
+    if (this.role !== Role.RESPONDER || this.#stdin.ended) return false;
+    if (this.#stdinSeen) return true;
+    // Nothing yet: wait only when a body was announced, so a server that
+    // never sends STDIN for an empty body does not leave the request open.
+    const params = this.#params;
+    if (params === null) return false;
+    const length = params.CONTENT_LENGTH;
+    return (length !== undefined && /^[1-9]\d*$|^-1$/.test(length)) ||
+      params.HTTP_TRANSFER_ENCODING !== undefined;
+  }
+
+  /** (Re)starts the wait for more STDIN before a deferred END_REQUEST goes out anyway. */
+  #armDrain(): void {
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = setTimeout(() => {
+      if (this.#pendingEnd !== null && !this.#done) this.#endRequest(this.#pendingEnd, false);
+    }, STDIN_DRAIN_IDLE_MS);
+    (this.#drainTimer as { unref?: () => void }).unref?.();
+  }
+
+  #endRequest(appStatus: number, closeStdout: boolean): void {
+    this.#host.write(
+      endRecords(this.id, appStatus, ProtocolStatus.REQUEST_COMPLETE, closeStdout),
+    );
     this.#close();
   }
 
   #close(): void {
     this.#done = true;
+    clearTimeout(this.#drainTimer);
     this.#stdin.release();
     this.#data?.release();
     this.#complete();
@@ -375,6 +470,12 @@ export class Exchange {
    */
   abort(reason: FastCGIAbortError, reply: boolean): void {
     if (this.#done) return;
+    if (this.#pendingEnd !== null) {
+      // The response was complete: nothing left to abort.
+      if (reply) this.#endRequest(this.#pendingEnd, false);
+      else this.#close();
+      return;
+    }
     this.#abort?.abort(reason);
     this.#stdin.abort(reason);
     this.#data?.abort(reason);

@@ -21,10 +21,36 @@ export function decodeParams(block: Uint8Array): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
   forEachPair(block, (bytes, ns, ne, vs, ve) => {
     const name = decodeText(bytes, ns, ne);
-    const value = decodeText(bytes, vs, ve);
+    const value = name === "REQUEST_URI" ? decodeTarget(bytes, vs, ve) : decodeText(bytes, vs, ve);
     const previous = params[name];
     if (previous === undefined) params[name] = value;
     else params[name] = previous + (name === "HTTP_COOKIE" ? "; " : ", ") + value;
   });
   return params;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * REQUEST_URI carries the request target's raw bytes (nginx, Apache and
+ * lighttpd pass them unchanged). UTF-8 decodes as text; bytes that are not
+ * UTF-8 (a Latin-1 URL from an old client) are percent-encoded instead of
+ * becoming U+FFFD, so request.url keeps them (`%FF`).
+ */
+function decodeTarget(bytes: Uint8Array, start: number, end: number): string {
+  let ascii = true;
+  for (let i = start; i < end && ascii; i++) ascii = bytes[i] < 0x80;
+  if (ascii) return decodeText(bytes, start, end);
+  try {
+    return strictUtf8.decode(bytes.subarray(start, end));
+  } catch {
+    let text = "";
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i];
+      text += byte < 0x80
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    }
+    return text;
+  }
 }

@@ -1,7 +1,8 @@
 import { reasonFor } from "./status_text.ts";
 
-// Framing belongs to the web server: these never leave the app.
-const HOP_BY_HOP = new Set([
+// Framing belongs to the web server: these never leave the app. "status" is
+// CGI's own header: the one Status line we write is the response's status.
+const DROPPED = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -9,6 +10,7 @@ const HOP_BY_HOP = new Set([
   "te",
   "trailer",
   "upgrade",
+  "status",
 ]);
 
 /** Statuses whose responses never carry a body. */
@@ -19,32 +21,86 @@ export function isBodylessStatus(status: number): boolean {
 // A reason phrase is text after the code: keep only what HTTP allows there.
 const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/g;
 
+/** A header name: an HTTP token. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * What a header value may not hold: CR, LF and NUL (as in web Headers), and
+ * characters above U+00FF, which have no byte form (sent as their low byte,
+ * U+010A would become a raw LF).
+ */
+const BAD_VALUE = /[\0\r\n\u0100-\uffff]/;
+
+/**
+ * The status of a response, checked: an integer from 200 to 599, the range
+ * web `Response` allows. Response-like objects can carry anything.
+ *
+ * @throws {RangeError} for any other value
+ */
+export function checkStatus(status: unknown): number {
+  if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
+    throw new RangeError(
+      `response status ${String(status).slice(0, 20)} is not an integer from 200 to 599`,
+    );
+  }
+  return status;
+}
+
 /** The status line a web server understands: "Status: 404 Not Found". */
-export function statusLine(status: number, statusText: string): string {
-  const reason = statusText.replace(BAD_REASON, "") || reasonFor(status);
-  return `Status: ${status} ${reason}\r\n`;
+export function statusLine(status: number, statusText: unknown): string {
+  const text = typeof statusText === "string" ? statusText.replace(BAD_REASON, "") : "";
+  return `Status: ${status} ${text || reasonFor(status)}\r\n`;
+}
+
+function checkValue(name: string, value: string): string {
+  if (BAD_VALUE.test(value)) {
+    throw new TypeError(
+      `response header ${name} has a value with CR, LF, NUL or a non-byte character`,
+    );
+  }
+  return value;
 }
 
 /**
  * The CGI header block of a response, ending with the blank line.
- * `transform` may rename a header (the Authorizer's `Variable-` names).
+ * `rename` may rename a header (the Authorizer's `Variable-` names).
+ *
+ * Web `Response` objects are valid by construction; Response-like objects
+ * (a framework's own class) are checked here, so that nothing they carry
+ * reaches the web server raw.
+ *
+ * @throws {RangeError} for a status outside 200-599
+ * @throws {TypeError} for headers that are not iterable, a name that is not
+ *   a token, or a value with CR, LF, NUL or a character above U+00FF
  */
 export function responseHead(
   response: Response,
   rename?: (name: string) => string,
 ): string {
-  let head = statusLine(response.status, response.statusText);
+  let head = statusLine(checkStatus(response.status), response.statusText);
+  const headers = response.headers as Headers | Iterable<[unknown, unknown]>;
+  // A Map or an array of pairs has no getSetCookie: its set-cookie entries are lines already.
+  const setCookies = typeof (headers as Headers).getSetCookie === "function";
   let cookies = false;
-  for (const [name, value] of response.headers) {
-    if (name === "set-cookie") {
+  for (const [rawName, rawValue] of headers as Iterable<[unknown, unknown]>) {
+    const name = String(rawName).toLowerCase();
+    if (!TOKEN.test(name)) {
+      throw new TypeError(
+        `response header name ${JSON.stringify(name.slice(0, 40))} is not a token`,
+      );
+    }
+    const value = checkValue(name, String(rawValue));
+    if (name === "set-cookie" && setCookies) {
       cookies = true;
       continue;
     }
-    if (HOP_BY_HOP.has(name)) continue;
+    if (DROPPED.has(name)) continue;
     head += `${rename ? rename(name) : name}: ${value}\r\n`;
   }
   if (cookies) {
-    for (const cookie of response.headers.getSetCookie()) head += `set-cookie: ${cookie}\r\n`;
+    for (const cookie of (headers as Headers).getSetCookie()) {
+      head += `set-cookie: ${checkValue("set-cookie", cookie)}\r\n`;
+    }
   }
   return head + "\r\n";
 }

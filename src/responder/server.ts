@@ -16,8 +16,14 @@ const SWEEP_MS = 1000;
 const DEFAULT_PORT = 9000;
 const DEFAULT_HOSTNAME = "127.0.0.1";
 
+/** `detected`: fd 0 was picked only because it is a socket; it may not be a listening one. */
+type Target = ListenOptions & { inherited: boolean; detected?: boolean };
+
+/** listen() errors that mean "this fd is a socket, but not one to listen on". */
+const NOT_LISTENING = new Set(["EINVAL", "ENOTSOCK", "EOPNOTSUPP"]);
+
 /** Where to listen when the options do not say: systemd, then fd 0, then 127.0.0.1:9000. */
-function chooseAddress(options: FastCGIServeOptions): ListenOptions & { inherited: boolean } {
+function chooseAddress(options: FastCGIServeOptions): Target {
   if (options.path !== undefined) {
     return { path: options.path, mode: options.mode, inherited: false };
   }
@@ -34,7 +40,7 @@ function chooseAddress(options: FastCGIServeOptions): ListenOptions & { inherite
   if (listenPid !== undefined && Number(listenPid) === transport.pid() && listenFds >= 1) {
     return { fd: 3, inherited: true };
   }
-  if (transport.isSocket(0)) return { fd: 0, inherited: true };
+  if (transport.isSocket(0)) return { fd: 0, inherited: true, detected: true };
   return { hostname: DEFAULT_HOSTNAME, port: DEFAULT_PORT, inherited: false };
 }
 
@@ -46,7 +52,7 @@ function describe(addr: Addr): string {
 
 class Server implements FastCGIServer, ConnectionOwner {
   readonly config: ServerConfig;
-  readonly listening: Promise<Addr>;
+  readonly #listening: Promise<Addr>;
   readonly finished: Promise<void>;
   activeRequests = 0;
   now = Date.now();
@@ -68,13 +74,20 @@ class Server implements FastCGIServer, ConnectionOwner {
         ? options.allowedAddresses
         : allowListFromEnv(transport.env("FCGI_WEB_SERVER_ADDRS")),
     );
-    const target = chooseAddress(options);
+    let target = chooseAddress(options);
     let finishError: (error: unknown) => void = () => {};
     this.finished = new Promise<void>((resolve, reject) => {
       this.#finish = resolve;
       finishError = reject;
     });
-    this.listening = transport.listen(target, (conn) => this.#accept(conn)).then(
+    const accept = (conn: Conn) => this.#accept(conn);
+    this.#listening = transport.listen(target, accept).catch((error) => {
+      // A connected socket on fd 0 (a parent's socketpair as stdin) is not a
+      // web server's listening socket: fall back to the default address.
+      if (!target.detected || !NOT_LISTENING.has(error?.code)) throw error;
+      target = { hostname: DEFAULT_HOSTNAME, port: DEFAULT_PORT, inherited: false };
+      return transport.listen(target, accept);
+    }).then(
       (listener) => {
         this.#listener = listener;
         if (this.#shuttingDown) {
@@ -93,23 +106,35 @@ class Server implements FastCGIServer, ConnectionOwner {
         return listener.addr;
       },
       (error) => {
-        const where = target.path ?? (target.fd !== undefined
-          ? `fd ${target.fd}`
-          : `${target.hostname}:${target.port}`);
-        const failure = new Error(`webfcgi: cannot listen on ${where}: ${error?.message ?? error}`, {
-          cause: error,
-        });
+        const where = target.path ??
+          (target.fd !== undefined ? `fd ${target.fd}` : `${target.hostname}:${target.port}`);
+        const failure = new Error(
+          `webfcgi: cannot listen on ${where}: ${error?.message ?? error}`,
+          {
+            cause: error,
+          },
+        );
         finishError(failure);
         throw failure;
       },
     );
     // Awaiting `listening` is optional; a bind failure surfaces on `finished`.
-    this.listening.catch(() => {});
+    this.#listening.catch(() => {});
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) this.shutdown();
       else signal.addEventListener("abort", () => this.shutdown(), { once: true });
     }
+  }
+
+  /**
+   * Resolves with the address once listening. Whoever looks at it also
+   * handles a bind failure, so `finished` rejecting too is not reported as
+   * an unhandled rejection; nobody looking, it is (the process stops).
+   */
+  get listening(): Promise<Addr> {
+    this.finished.catch(() => {});
+    return this.#listening;
   }
 
   get addr(): Addr {
@@ -167,7 +192,7 @@ class Server implements FastCGIServer, ConnectionOwner {
   shutdown(): Promise<void> {
     if (this.#shutdownPromise !== undefined) return this.#shutdownPromise;
     this.#shuttingDown = true;
-    this.#shutdownPromise = this.listening.then(
+    this.#shutdownPromise = this.#listening.then(
       () => {
         // Stop accepting now; node's close callback waits for connections, so don't await it here.
         this.#listener?.close();

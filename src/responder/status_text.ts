@@ -65,7 +65,8 @@ const REASONS: Record<number, string> = {
 
 /** The standard reason phrase for `status`, or a generic one for its class. */
 export function reasonFor(status: number): string {
-  return REASONS[status] ?? ["Informational", "Success", "Redirection", "Client Error", "Server Error"][
-    Math.floor(status / 100) - 1
-  ] ?? "Unknown";
+  return REASONS[status] ??
+    ["Informational", "Success", "Redirection", "Client Error", "Server Error"][
+      Math.floor(status / 100) - 1
+    ] ?? "Unknown";
 }

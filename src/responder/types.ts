@@ -61,7 +61,11 @@ export interface FastCGIServeOptions {
   hostname?: string;
   /** Unix socket path; a stale socket file nobody listens on is replaced. */
   path?: string;
-  /** Permissions of the Unix socket file, e.g. 0o660. */
+  /**
+   * Permissions of the Unix socket file. Default 0o660: the owner and its
+   * group may connect (PHP-FPM's listen.mode default); give the web server's
+   * user that group, or pass 0o666 to let every local user connect.
+   */
   mode?: number;
   /** An inherited listening socket's file descriptor (0 = FCGI_LISTENSOCK_FILENO). */
   fd?: number;

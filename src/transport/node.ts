@@ -36,13 +36,11 @@ class NodeConn implements Conn {
   /** `unixPeer` is set for Unix sockets, whose peers are unnamed. */
   constructor(socket: net.Socket, unixPeer: string | undefined) {
     this.#socket = socket;
-    this.remoteAddr = unixPeer !== undefined
-      ? { transport: "unix", path: unixPeer }
-      : {
-        transport: "tcp",
-        hostname: socket.remoteAddress ?? "",
-        port: socket.remotePort ?? 0,
-      };
+    this.remoteAddr = unixPeer !== undefined ? { transport: "unix", path: unixPeer } : {
+      transport: "tcp",
+      hostname: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+    };
   }
 
   start(handlers: ConnHandlers): void {

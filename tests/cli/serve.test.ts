@@ -23,7 +23,9 @@ const WRAPPER = '"$@" & pid=$!; echo "pid=$pid" >&2; wait $pid; echo "exit=$?" >
 
 function runCli(args: string[]) {
   const { command, args: full } = runtimeCommand("cli.ts", args);
-  const child = spawn("sh", ["-c", WRAPPER, "sh", command, ...full], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("sh", ["-c", WRAPPER, "sh", command, ...full], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) =>

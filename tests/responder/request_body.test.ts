@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { concat, fetchRaw, GET, rec, RawConn, requestBytes, T } from "../support/fcgi_client.ts";
+import { concat, fetchRaw, GET, RawConn, rec, requestBytes, T } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -33,11 +33,21 @@ describe("request bodies", () => {
       await using s = await start(echoHash, { unix });
       const body = bytesOf(1 << 20);
       const r = await fetchRaw(s.target, {
-        params: GET("/upload", { REQUEST_METHOD: "POST", CONTENT_LENGTH: String(body.length), CONTENT_TYPE: "application/octet-stream" }),
+        params: GET("/upload", {
+          REQUEST_METHOD: "POST",
+          CONTENT_LENGTH: String(body.length),
+          CONTENT_TYPE: "application/octet-stream",
+        }),
         stdin: body,
       });
       const got = JSON.parse(r.cgi.text);
-      assert.deepEqual(got, { method: "POST", isNull: false, length: body.length, sha: sha(body), type: "application/octet-stream" });
+      assert.deepEqual(got, {
+        method: "POST",
+        isNull: false,
+        length: body.length,
+        sha: sha(body),
+        type: "application/octet-stream",
+      });
       r.conn.close();
     });
   }
@@ -58,7 +68,9 @@ describe("request bodies", () => {
     const a = await fetchRaw(s.target, { params: GET("/") });
     assert.equal(JSON.parse(a.cgi.text).isNull, true);
     a.conn.close();
-    const b = await fetchRaw(s.target, { params: GET("/", { REQUEST_METHOD: "POST", CONTENT_LENGTH: "0" }) });
+    const b = await fetchRaw(s.target, {
+      params: GET("/", { REQUEST_METHOD: "POST", CONTENT_LENGTH: "0" }),
+    });
     assert.equal(JSON.parse(b.cgi.text).isNull, true);
     b.conn.close();
   });
@@ -87,7 +99,10 @@ describe("request bodies", () => {
   it("every byte-split of a POST request gives the same answer", async () => {
     await using s = await start(echoHash);
     const body = bytesOf(200, 3);
-    const whole = requestBytes({ params: GET("/split", { REQUEST_METHOD: "POST", CONTENT_LENGTH: "200" }), stdin: body });
+    const whole = requestBytes({
+      params: GET("/split", { REQUEST_METHOD: "POST", CONTENT_LENGTH: "200" }),
+      stdin: body,
+    });
     const expected = sha(body);
     for (let cut = 1; cut < whole.length; cut += 1) {
       const conn = await RawConn.connect(s.target);

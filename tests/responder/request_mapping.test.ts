@@ -4,11 +4,15 @@ import { decodeParams } from "../../src/responder/params.ts";
 import { buildRequest, headersOf, urlOf } from "../../src/responder/request.ts";
 import { pairs } from "../support/fcgi_client.ts";
 
-const p = (o: Record<string, string>) => Object.assign(Object.create(null), o) as Record<string, string>;
+const p = (o: Record<string, string>) =>
+  Object.assign(Object.create(null), o) as Record<string, string>;
 
 describe("params -> Request", () => {
   it("builds the URL from REQUEST_URI, raw, with the query", () => {
-    assert.equal(urlOf(p({ REQUEST_URI: "/a%2Fb/c?x=1&y=%20", HTTP_HOST: "h.test" })), "http://h.test/a%2Fb/c?x=1&y=%20");
+    assert.equal(
+      urlOf(p({ REQUEST_URI: "/a%2Fb/c?x=1&y=%20", HTTP_HOST: "h.test" })),
+      "http://h.test/a%2Fb/c?x=1&y=%20",
+    );
   });
   it("falls back to SCRIPT_NAME + PATH_INFO + QUERY_STRING", () => {
     assert.equal(
@@ -21,16 +25,28 @@ describe("params -> Request", () => {
     assert.equal(urlOf(p({ REQUEST_URI: "/", HTTP_HOST: "h", HTTPS: "on" })), "https://h/");
     assert.equal(urlOf(p({ REQUEST_URI: "/", HTTP_HOST: "h", HTTPS: "off" })), "http://h/");
     assert.equal(urlOf(p({ REQUEST_URI: "/", HTTP_HOST: "h", HTTPS: "" })), "http://h/");
-    assert.equal(urlOf(p({ REQUEST_URI: "/", HTTP_HOST: "h", REQUEST_SCHEME: "https" })), "https://h/");
+    assert.equal(
+      urlOf(p({ REQUEST_URI: "/", HTTP_HOST: "h", REQUEST_SCHEME: "https" })),
+      "https://h/",
+    );
   });
   it("takes the host from HTTP_HOST, else SERVER_NAME:SERVER_PORT", () => {
-    assert.equal(urlOf(p({ REQUEST_URI: "/", SERVER_NAME: "s.test", SERVER_PORT: "8080" })), "http://s.test:8080/");
-    assert.equal(urlOf(p({ REQUEST_URI: "/", SERVER_NAME: "s.test", SERVER_PORT: "80" })), "http://s.test/");
+    assert.equal(
+      urlOf(p({ REQUEST_URI: "/", SERVER_NAME: "s.test", SERVER_PORT: "8080" })),
+      "http://s.test:8080/",
+    );
+    assert.equal(
+      urlOf(p({ REQUEST_URI: "/", SERVER_NAME: "s.test", SERVER_PORT: "80" })),
+      "http://s.test/",
+    );
     assert.equal(
       urlOf(p({ REQUEST_URI: "/", SERVER_NAME: "s.test", SERVER_PORT: "443", HTTPS: "on" })),
       "https://s.test/",
     );
-    assert.equal(urlOf(p({ REQUEST_URI: "/", SERVER_ADDR: "::1", SERVER_PORT: "81" })), "http://[::1]:81/");
+    assert.equal(
+      urlOf(p({ REQUEST_URI: "/", SERVER_ADDR: "::1", SERVER_PORT: "81" })),
+      "http://[::1]:81/",
+    );
   });
   it("maps HTTP_* and CONTENT_* params to headers, dropping hop-by-hop ones", () => {
     const headers = headersOf(p({
@@ -84,7 +100,12 @@ describe("params -> Request", () => {
   });
   it("rejects params that cannot form a URL with FastCGIRequestError", () => {
     assert.throws(
-      () => buildRequest(p({ REQUEST_URI: "/", HTTP_HOST: "bad host/x y" }), null, new AbortController().signal),
+      () =>
+        buildRequest(
+          p({ REQUEST_URI: "/", HTTP_HOST: "bad host/x y" }),
+          null,
+          new AbortController().signal,
+        ),
       { name: "FastCGIRequestError" },
     );
   });

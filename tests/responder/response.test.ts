@@ -22,7 +22,9 @@ describe("responses", () => {
       return new Response("x", { status, statusText: text });
     });
     for (const [status, text, line] of cases) {
-      const r = await fetchRaw(s.target, { params: GET(`/?s=${status}&t=${encodeURIComponent(text)}`) });
+      const r = await fetchRaw(s.target, {
+        params: GET(`/?s=${status}&t=${encodeURIComponent(text)}`),
+      });
       assert.equal(r.cgi.statusLine, line);
       assert.ok(`${r.cgi.head}\r\n`.startsWith(`Status: ${line}\r\n`), "Status comes first");
       r.conn.close();
@@ -40,9 +42,16 @@ describe("responses", () => {
     });
     const r = await fetchRaw(s.target, { params: GET("/") });
     const cookies = r.cgi.headers.filter(([n]) => n === "set-cookie").map(([, v]) => v);
-    assert.deepEqual(cookies, ["a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Path=/", "b=2", "c=3; HttpOnly"]);
+    assert.deepEqual(cookies, [
+      "a=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Path=/",
+      "b=2",
+      "c=3; HttpOnly",
+    ]);
     assert.deepEqual(r.cgi.headers.find(([n]) => n === "x-multi"), ["x-multi", "a, b"]);
-    assert.deepEqual(r.cgi.headers.find(([n]) => n === "content-type"), ["content-type", "text/plain"]);
+    assert.deepEqual(r.cgi.headers.find(([n]) => n === "content-type"), [
+      "content-type",
+      "text/plain",
+    ]);
     assert.equal(r.cgi.text, "cookies");
     r.conn.close();
   });
@@ -51,14 +60,25 @@ describe("responses", () => {
     await using s = await start(() => Response.redirect("https://example.test/next", 301));
     const r = await fetchRaw(s.target, { params: GET("/") });
     assert.equal(r.cgi.status, 301);
-    assert.deepEqual(r.cgi.headers.find(([n]) => n === "location"), ["location", "https://example.test/next"]);
+    assert.deepEqual(r.cgi.headers.find(([n]) => n === "location"), [
+      "location",
+      "https://example.test/next",
+    ]);
     r.conn.close();
   });
 
   it("strips hop-by-hop headers the handler set", async () => {
     await using s = await start(() =>
       new Response("x", {
-        headers: { "transfer-encoding": "chunked", connection: "close", "keep-alive": "timeout=5", upgrade: "h2c", trailer: "x", te: "gzip", "x-kept": "yes" },
+        headers: {
+          "transfer-encoding": "chunked",
+          connection: "close",
+          "keep-alive": "timeout=5",
+          upgrade: "h2c",
+          trailer: "x",
+          te: "gzip",
+          "x-kept": "yes",
+        },
       })
     );
     const r = await fetchRaw(s.target, { params: GET("/") });
@@ -67,7 +87,13 @@ describe("responses", () => {
     r.conn.close();
   });
 
-  for (const [name, method, status] of [["HEAD", "HEAD", 200], ["204", "GET", 204], ["304", "GET", 304]] as const) {
+  for (
+    const [name, method, status] of [["HEAD", "HEAD", 200], ["204", "GET", 204], [
+      "304",
+      "GET",
+      304,
+    ]] as const
+  ) {
     it(`sends no body for ${name} and cancels the handler's body`, async () => {
       let cancelled = false;
       await using s = await start(() => {
@@ -89,7 +115,12 @@ describe("responses", () => {
       assert.equal(r.cgi.status, status);
       assert.equal(r.cgi.body.length, 0);
       assert.equal(cancelled, true);
-      if (method === "HEAD") assert.deepEqual(r.cgi.headers.find(([n]) => n === "content-length"), ["content-length", "16"]);
+      if (method === "HEAD") {
+        assert.deepEqual(r.cgi.headers.find(([n]) => n === "content-length"), [
+          "content-length",
+          "16",
+        ]);
+      }
       r.conn.close();
     });
   }
@@ -99,19 +130,30 @@ describe("responses", () => {
     const gate = new Promise<void>((r) => (release = r));
     await using s = await start(() => {
       const enc = new TextEncoder();
-      return new Response(new ReadableStream({
-        async start(c) {
-          c.enqueue(enc.encode("data: first\n\n"));
-          await gate;
-          c.enqueue(enc.encode("data: second\n\n"));
-          c.close();
-        },
-      }), { headers: { "content-type": "text/event-stream" } });
+      return new Response(
+        new ReadableStream({
+          async start(c) {
+            c.enqueue(enc.encode("data: first\n\n"));
+            await gate;
+            c.enqueue(enc.encode("data: second\n\n"));
+            c.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
     });
     const conn = await RawConn.connect(s.target);
     await conn.write(requestBytes({ params: GET("/sse") }));
-    const stdoutText = () => new TextDecoder().decode(Uint8Array.from(conn.records.filter((r) => r.type === T.STDOUT).flatMap((r) => [...r.content])));
-    assert.ok(await conn.until(() => stdoutText().includes("data: first")), "first event arrives before the stream ends");
+    const stdoutText = () =>
+      new TextDecoder().decode(
+        Uint8Array.from(
+          conn.records.filter((r) => r.type === T.STDOUT).flatMap((r) => [...r.content]),
+        ),
+      );
+    assert.ok(
+      await conn.until(() => stdoutText().includes("data: first")),
+      "first event arrives before the stream ends",
+    );
     assert.equal(conn.records.some((r) => r.type === T.END), false);
     release();
     const reply = await conn.reply(1);
@@ -125,7 +167,10 @@ describe("responses", () => {
     await using s = await start(() => new Response(body));
     const r = await fetchRaw(s.target, { params: GET("/big") });
     assert.equal(r.cgi.body.length, body.length);
-    assert.equal(createHash("sha256").update(r.cgi.body).digest("hex"), createHash("sha256").update(body).digest("hex"));
+    assert.equal(
+      createHash("sha256").update(r.cgi.body).digest("hex"),
+      createHash("sha256").update(body).digest("hex"),
+    );
     for (const record of r.records) {
       assert.ok(record.content.length <= 65528);
       assert.equal((record.content.length + record.padding) % 8, 0);
@@ -167,13 +212,15 @@ describe("responses", () => {
 
   it("accepts a body of strings and other views from a hand-made stream", async () => {
     await using s = await start(() =>
-      new Response(new ReadableStream<unknown>({
-        start(c) {
-          c.enqueue(new Uint8Array([104, 105]));
-          c.enqueue(new DataView(new Uint8Array([33]).buffer));
-          c.close();
-        },
-      }) as ReadableStream<Uint8Array>)
+      new Response(
+        new ReadableStream<unknown>({
+          start(c) {
+            c.enqueue(new Uint8Array([104, 105]));
+            c.enqueue(new DataView(new Uint8Array([33]).buffer));
+            c.close();
+          },
+        }) as ReadableStream<Uint8Array>,
+      )
     );
     const r = await fetchRaw(s.target, { params: GET("/") });
     assert.equal(r.cgi.text, "hi!");

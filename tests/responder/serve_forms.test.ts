@@ -7,7 +7,9 @@ import { fetchRaw, GET } from "../support/fcgi_client.ts";
 import { tempDir } from "../support/server.ts";
 
 async function get(addr: Addr, uri = "/") {
-  const target = addr.transport === "unix" ? { path: addr.path } : { port: addr.port, hostname: addr.hostname };
+  const target = addr.transport === "unix"
+    ? { path: addr.path }
+    : { port: addr.port, hostname: addr.hostname };
   const r = await fetchRaw(target, { params: GET(uri) });
   r.conn.close();
   return r.cgi;
@@ -16,7 +18,10 @@ async function get(addr: Addr, uri = "/") {
 describe("serveFastCGI call forms", () => {
   it("(options, handler) on TCP, with onListen and addr", async () => {
     let heard: Addr | undefined;
-    const server = serveFastCGI({ hostname: "127.0.0.1", port: 0, onListen: (a) => (heard = a) }, () => new Response("two"));
+    const server = serveFastCGI(
+      { hostname: "127.0.0.1", port: 0, onListen: (a) => (heard = a) },
+      () => new Response("two"),
+    );
     const addr = await server.listening;
     assert.deepEqual(heard, addr);
     assert.deepEqual(server.addr, addr);
@@ -28,7 +33,11 @@ describe("serveFastCGI call forms", () => {
 
   it("({ ...options, handler }) on a Unix socket", async () => {
     const socket = path.join(tempDir(), "s.sock");
-    const server = serveFastCGI({ path: socket, onListen() {}, handler: () => new Response("one object") });
+    const server = serveFastCGI({
+      path: socket,
+      onListen() {},
+      handler: () => new Response("one object"),
+    });
     const addr = await server.listening;
     assert.deepEqual(addr, { transport: "unix", path: socket });
     assert.equal((await get(addr)).text, "one object");
@@ -64,10 +73,13 @@ describe("serveFastCGI call forms", () => {
 
   it("gives the handler a Request and an info with every param", async () => {
     let seen: { info: FastCGIInfo; url: string; method: string } | undefined;
-    const server = serveFastCGI({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request, info) => {
-      seen = { info, url: request.url, method: request.method };
-      return new Response("ok");
-    });
+    const server = serveFastCGI(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (request, info) => {
+        seen = { info, url: request.url, method: request.method };
+        return new Response("ok");
+      },
+    );
     const addr = await server.listening;
     await get(addr, "/p?q=1");
     assert.ok(seen);
@@ -78,7 +90,11 @@ describe("serveFastCGI call forms", () => {
     assert.equal(seen.info.params.QUERY_STRING, "q=1");
     assert.equal(seen.info.params.SERVER_PORT, "80");
     assert.equal(Object.getPrototypeOf(seen.info.params), null);
-    assert.deepEqual(seen.info.remoteAddr, { transport: "tcp", hostname: "127.0.0.1", port: 40000 });
+    assert.deepEqual(seen.info.remoteAddr, {
+      transport: "tcp",
+      hostname: "127.0.0.1",
+      port: 40000,
+    });
     assert.equal(seen.info.data, null);
     await seen.info.completed;
     await server.shutdown();
@@ -89,9 +105,16 @@ describe("serveFastCGI call forms", () => {
   });
 
   it("reports a port in use on listening and finished", async () => {
-    const first = serveFastCGI({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response());
+    const first = serveFastCGI(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response(),
+    );
     const addr = await first.listening;
-    const second = serveFastCGI({ hostname: "127.0.0.1", port: (addr as { port: number }).port, onListen() {} }, () => new Response());
+    const second = serveFastCGI({
+      hostname: "127.0.0.1",
+      port: (addr as { port: number }).port,
+      onListen() {},
+    }, () => new Response());
     await assert.rejects(second.listening, /cannot listen on 127\.0\.0\.1:\d+/);
     await assert.rejects(second.finished, /cannot listen/);
     await first.shutdown();

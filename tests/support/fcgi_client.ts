@@ -26,7 +26,12 @@ export interface Rec {
 export type Target = { port: number; hostname?: string } | { path: string };
 
 /** One record; padding defaults to alignment on 8. */
-export function rec(type: number, id: number, content: Uint8Array = new Uint8Array(0), padding?: number): Uint8Array {
+export function rec(
+  type: number,
+  id: number,
+  content: Uint8Array = new Uint8Array(0),
+  padding?: number,
+): Uint8Array {
   const pad = padding ?? ((8 - (content.length % 8)) % 8);
   const out = new Uint8Array(8 + content.length + pad);
   out[0] = 1;
@@ -75,7 +80,9 @@ export function concat(chunks: Uint8Array[]): Uint8Array {
 /** Records for a stream: content split into records of at most `size` bytes, then the empty one. */
 export function stream(type: number, id: number, content: Uint8Array, size = 65528): Uint8Array {
   const out: Uint8Array[] = [];
-  for (let at = 0; at < content.length; at += size) out.push(rec(type, id, content.subarray(at, at + size)));
+  for (let at = 0; at < content.length; at += size) {
+    out.push(rec(type, id, content.subarray(at, at + size)));
+  }
   out.push(rec(type, id));
   return concat(out);
 }
@@ -92,7 +99,10 @@ export interface RequestSpec {
 /** The bytes of a whole request. */
 export function requestBytes(spec: RequestSpec): Uint8Array {
   const id = spec.id ?? 1;
-  const parts = [begin(id, spec.role ?? 1, spec.keepConn ?? false), stream(T.PARAMS, id, pairs(spec.params))];
+  const parts = [
+    begin(id, spec.role ?? 1, spec.keepConn ?? false),
+    stream(T.PARAMS, id, pairs(spec.params)),
+  ];
   parts.push(stream(T.STDIN, id, spec.stdin ?? new Uint8Array(0)));
   if (spec.data !== undefined) parts.push(stream(T.DATA, id, spec.data));
   return concat(parts);
@@ -148,7 +158,12 @@ export class RawConn {
       const total = 8 + clen + buf[6];
       if (buf.length < total) break;
       if (buf[0] !== 1) throw new Error(`bad version from server: ${buf[0]}`);
-      this.records.push({ type: buf[1], id: (buf[2] << 8) | buf[3], content: buf.slice(8, 8 + clen), padding: buf[6] });
+      this.records.push({
+        type: buf[1],
+        id: (buf[2] << 8) | buf[3],
+        content: buf.slice(8, 8 + clen),
+        padding: buf[6],
+      });
       buf = buf.subarray(total);
     }
     this.#buf = buf.slice();
@@ -162,7 +177,9 @@ export class RawConn {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(bytes, (e) => (e ? reject(e) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.socket.write(bytes, (e) => (e ? reject(e) : resolve()))
+    );
   }
 
   /** Waits until `predicate` holds over the records, or the connection closes, or `ms` pass. */
@@ -183,7 +200,10 @@ export class RawConn {
 
   /** The reply to request `id`, once its END_REQUEST came (throws if it does not). */
   async reply(id = 1, ms = 10000): Promise<Reply> {
-    const ok = await this.until(() => this.records.some((r) => r.type === T.END && r.id === id), ms);
+    const ok = await this.until(
+      () => this.records.some((r) => r.type === T.END && r.id === id),
+      ms,
+    );
     if (!ok) throw new Error(`no END_REQUEST for id ${id} (closed: ${this.isClosed})`);
     return collect(this.records, id);
   }
@@ -250,7 +270,10 @@ export function parseCgi(stdout: Uint8Array): CgiResponse {
 }
 
 /** One request on a fresh connection; returns the parsed reply. */
-export async function fetchRaw(target: Target, spec: RequestSpec): Promise<Reply & { cgi: CgiResponse; conn: RawConn }> {
+export async function fetchRaw(
+  target: Target,
+  spec: RequestSpec,
+): Promise<Reply & { cgi: CgiResponse; conn: RawConn }> {
   const conn = await RawConn.connect(target);
   await conn.write(requestBytes(spec));
   const reply = await conn.reply(spec.id ?? 1);

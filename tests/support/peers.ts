@@ -6,7 +6,9 @@ import process from "node:process";
 
 /** The absolute path of `program`, or null when it is not installed. */
 export function findProgram(program: string): string | null {
-  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/local/sbin"]) {
+  for (
+    const dir of [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/local/sbin"]
+  ) {
     if (dir === "") continue;
     try {
       execFileSync("test", ["-x", `${dir}/${program}`]);

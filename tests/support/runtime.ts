@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (tests/support/ is two levels below it, in source and in .build). */
 const isBuild = here.split(path.sep).includes(".build");
-export const repoRoot: string = isBuild ? path.resolve(here, "../../..") : path.resolve(here, "../..");
+export const repoRoot: string = isBuild
+  ? path.resolve(here, "../../..")
+  : path.resolve(here, "../..");
 
 export const runtimeName: "deno" | "bun" | "node" = "Deno" in globalThis
   ? "deno"
@@ -25,8 +27,13 @@ export function scriptPath(relative: string): string {
 }
 
 /** Command and arguments that run `relative` with `args` on this runtime. */
-export function runtimeCommand(relative: string, args: string[] = []): { command: string; args: string[] } {
+export function runtimeCommand(
+  relative: string,
+  args: string[] = [],
+): { command: string; args: string[] } {
   const script = scriptPath(relative);
-  if (runtimeName === "deno") return { command: process.execPath, args: ["run", "-A", script, ...args] };
+  if (runtimeName === "deno") {
+    return { command: process.execPath, args: ["run", "-A", script, ...args] };
+  }
   return { command: process.execPath, args: [script, ...args] };
 }

@@ -22,7 +22,9 @@ export async function start(
     : { hostname: "127.0.0.1", port: 0 };
   const server = serveFastCGI({ onListen() {}, ...listen, ...rest }, handler);
   const addr = await server.listening;
-  const target: Target = addr.transport === "unix" ? { path: addr.path } : { port: addr.port, hostname: addr.hostname };
+  const target: Target = addr.transport === "unix"
+    ? { path: addr.path }
+    : { port: addr.port, hostname: addr.hostname };
   return { server, target, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 

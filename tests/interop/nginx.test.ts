@@ -1,0 +1,4 @@
+import { interopSuite } from "./support/suite.ts";
+import { nginx } from "./support/servers/nginx.ts";
+
+interopSuite(nginx);
