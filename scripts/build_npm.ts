@@ -240,7 +240,9 @@ const packageJson = {
   ...(main ? { main: `${main}.js`, types: `${main}.d.ts` } : {}),
   exports: packageExports,
   files: [`${ESM}/`, ...extras],
-  sideEffects: false,
+  // The CLI module runs the command when it is the entry point.
+  ...(exportsMap["./cli"] ? { bin: { webfcgi: `./${ESM}/cli.js` } } : {}),
+  sideEffects: exportsMap["./cli"] ? [`./${ESM}/cli.js`] : false,
   engines: { node: ">=20" },
 };
 writeFileSync(join(OUT, "package.json"), JSON.stringify(packageJson, null, 2) + "\n");

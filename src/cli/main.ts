@@ -1,5 +1,6 @@
 import process from "node:process";
 import { UsageError } from "./args.ts";
+import { request } from "./request.ts";
 import { serve } from "./serve.ts";
 
 const USAGE = `webfcgi: a web-standard FastCGI runtime
@@ -8,12 +9,17 @@ Usage:
   webfcgi serve APP [--listen unix:/path | host:port | fd:0]
       Serve a module whose default export is { fetch } (or a handler function).
       Default address: fd 0 when it is a listening socket, else 127.0.0.1:9000.
+  webfcgi request ADDRESS URL [-X METHOD] [-H 'Name: value'] [-d DATA | -d @file]
+                 [--param NAME=VALUE] [-i]
+      One request to any FastCGI server (PHP-FPM, an app); the body on stdout,
+      with -i the status line and headers first. ADDRESS: unix:/path or host:port.
   webfcgi help
 `;
 
 /** Commands by name; each returns an exit code. */
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   serve,
+  request,
 };
 
 /**

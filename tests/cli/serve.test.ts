@@ -76,3 +76,49 @@ describe("webfcgi serve", () => {
     assert.match(run.stderr(), /Usage:/);
   });
 });
+
+describe("webfcgi request", () => {
+  it("sends one request with method, headers, body and params, and prints the response", async () => {
+    const { serveFastCGI } = await import("../../mod.ts");
+    const server = serveFastCGI(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (req, info) =>
+        new Response(
+          `${req.method} ${new URL(req.url).pathname} ${req.headers.get("x-a")} ${await req
+            .text()} ${info.params.SCRIPT_FILENAME}`,
+          { status: 201, headers: { "set-cookie": "k=v" } },
+        ),
+    );
+    try {
+      const addr = await server.listening as { port: number };
+      const { command, args } = runtimeCommand("cli.ts", [
+        "request",
+        `127.0.0.1:${addr.port}`,
+        "http://example.test/p",
+        "-X",
+        "PUT",
+        "-H",
+        "X-A: 1",
+        "-d",
+        "hi",
+        "--param",
+        "SCRIPT_FILENAME=/srv/x.php",
+        "-i",
+      ]);
+      const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += d));
+      await new Promise((resolve) => child.on("close", resolve));
+      assert.match(out, /^201 Created\r\n/);
+      assert.match(out, /set-cookie: k=v\r\n/);
+      assert.ok(out.endsWith("\r\n\r\nPUT /p 1 hi /srv/x.php"), out);
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  it("exits 1 when the server cannot be reached", async () => {
+    const run = runCli(["request", `unix:${path.join(tempDir(), "none.sock")}`, "http://x/"]);
+    assert.equal(await run.exited, 1);
+  });
+});
