@@ -1,5 +1,6 @@
 import process from "node:process";
 import { UsageError } from "./args.ts";
+import { dev } from "./dev.ts";
 import { request } from "./request.ts";
 import { serve } from "./serve.ts";
 
@@ -13,6 +14,8 @@ Usage:
                  [--param NAME=VALUE] [-i]
       One request to any FastCGI server (PHP-FPM, an app); the body on stdout,
       with -i the status line and headers first. ADDRESS: unix:/path or host:port.
+  webfcgi dev APP [--port 8000] [--hostname 127.0.0.1]
+      The app over FastCGI plus a small HTTP front, for local work.
   webfcgi help
 `;
 
@@ -20,6 +23,7 @@ Usage:
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   serve,
   request,
+  dev,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import * as http from "node:http";
 import * as path from "node:path";
 import process from "node:process";
 import { fetchRaw, GET } from "../support/fcgi_client.ts";
@@ -120,5 +121,32 @@ describe("webfcgi request", () => {
   it("exits 1 when the server cannot be reached", async () => {
     const run = runCli(["request", `unix:${path.join(tempDir(), "none.sock")}`, "http://x/"]);
     assert.equal(await run.exited, 1);
+  });
+});
+
+describe("webfcgi dev", () => {
+  it("serves the app over HTTP through FastCGI, and stops on SIGTERM", async () => {
+    const app = scriptPath("tests/fixtures/cli/app_fetch.ts");
+    const run = runCli(["dev", app, "--port", "0"]);
+    try {
+      let url = "";
+      await waitFor(() => {
+        url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(run.stderr())?.[1] ?? "";
+        return Promise.resolve(url !== "");
+      });
+      const body = await new Promise<string>((resolve, reject) => {
+        http.get(`${url}/through/dev`, (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve(`${res.statusCode} ${text}`));
+        }).on("error", reject);
+      });
+      assert.equal(body, "200 cli app: /through/dev");
+      run.signal("SIGTERM");
+      const code = await run.exited;
+      assert.equal(code, 0, `exit ${code}: ${run.stderr()}`);
+    } finally {
+      run.signal("SIGKILL");
+    }
   });
 });
