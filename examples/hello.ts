@@ -1,17 +1,17 @@
 /**
- * A small app served over FastCGI: `npm start` runs it on 127.0.0.1:9000
- * (or on the socket a web server hands it on fd 0). Put nginx in front with
- * the `location` block from the README.
+ * A small app as `deno serve`, Bun and `webfcgi serve` take it: a default
+ * export with `fetch`. `npm start` runs it under `webfcgi dev` on
+ * http://127.0.0.1:8080/ (through real FastCGI); in production, run
+ * `webfcgi serve examples/hello.ts` behind nginx (see the README).
  *
  *   GET  /            a greeting
  *   POST /echo        the request body back, with its size
  *   GET  /events      three server-sent events, one per second
  */
-import { serveFastCGI } from "../mod.ts";
 
 const encoder = new TextEncoder();
 
-async function app(request: Request): Promise<Response> {
+async function fetch(request: Request): Promise<Response> {
   const url = new URL(request.url);
   switch (url.pathname) {
     case "/":
@@ -45,25 +45,4 @@ async function app(request: Request): Promise<Response> {
   }
 }
 
-const server = serveFastCGI({
-  port: Number(
-    (globalThis as { process?: { env: Record<string, string> } }).process?.env.PORT ?? 9000,
-  ),
-  hostname: "127.0.0.1",
-  onListen(addr) {
-    console.error(
-      `hello app: FastCGI on ${
-        addr.transport === "tcp" ? `${addr.hostname}:${addr.port}` : addr.path
-      }`,
-    );
-  },
-}, app);
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  (globalThis as { process?: { once(s: string, f: () => void): void } }).process?.once(
-    signal,
-    () => {
-      server.shutdown();
-    },
-  );
-}
+export default { fetch };

@@ -49,14 +49,14 @@ async function forward(
 }
 
 /**
- * `webfcgi dev app.ts [--port 8000] [--hostname 127.0.0.1]`: the app over
+ * `webfcgi dev app.ts [--port 8080] [--hostname 127.0.0.1]`: the app over
  * FastCGI on a private Unix socket, and a small HTTP front built on the
  * client, for local work without a web server.
  */
 export async function dev(args: readonly string[]): Promise<number> {
   const { positionals, flags } = parseArgs(args, ["--port", "--hostname"], []);
   if (positionals.length !== 1) throw new UsageError("dev takes one module: webfcgi dev app.ts");
-  const port = Number(flags.get("--port")?.at(-1) ?? "8000");
+  const port = Number(flags.get("--port")?.at(-1) ?? "8080");
   const hostname = flags.get("--hostname")?.at(-1) ?? "127.0.0.1";
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("bad --port");
   const stopping = new AbortController();
@@ -83,7 +83,11 @@ export async function dev(args: readonly string[]): Promise<number> {
       front.listen(port, hostname, () => resolve());
     });
     const bound = front.address() as { port: number };
-    process.stderr.write(`webfcgi dev: http://${hostname}:${bound.port}/ -> ${positionals[0]}\n`);
+    process.stderr.write(
+      `webfcgi dev: http://${hostname}:${bound.port}/ -> ${
+        positionals[0]
+      } over FastCGI (for development only; in production put a web server in front of webfcgi serve)\n`,
+    );
     await new Promise<void>((resolve) => {
       if (stopping.signal.aborted) resolve();
       else stopping.signal.addEventListener("abort", () => resolve(), { once: true });

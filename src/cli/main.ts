@@ -14,10 +14,20 @@ Usage:
                  [--param NAME=VALUE] [-i]
       One request to any FastCGI server (PHP-FPM, an app); the body on stdout,
       with -i the status line and headers first. ADDRESS: unix:/path or host:port.
-  webfcgi dev APP [--port 8000] [--hostname 127.0.0.1]
+  webfcgi dev APP [--port 8080] [--hostname 127.0.0.1]
       The app over FastCGI plus a small HTTP front, for local work.
   webfcgi help
 `;
+
+/** The usage lines of one command. */
+function helpFor(command: string): string {
+  const lines = USAGE.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(`  webfcgi ${command} `));
+  if (start < 0) return USAGE;
+  let end = start + 1;
+  while (end < lines.length && lines[end].startsWith("    ")) end++;
+  return `Usage:\n${lines.slice(start, end).join("\n")}\n`;
+}
 
 /** Commands by name; each returns an exit code. */
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
@@ -44,6 +54,10 @@ export async function main(args: readonly string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   const run = COMMANDS[command];
+  if (run !== undefined && (rest.includes("--help") || rest.includes("-h"))) {
+    process.stdout.write(helpFor(command));
+    return 0;
+  }
   try {
     if (run === undefined) throw new UsageError(`unknown command ${command}`);
     return await run(rest);

@@ -150,3 +150,17 @@ describe("webfcgi dev", () => {
     }
   });
 });
+
+describe("webfcgi --help", () => {
+  for (const command of ["serve", "request", "dev"]) {
+    it(`${command} --help prints that command's usage and exits 0`, async () => {
+      const { command: cmd, args } = runtimeCommand("cli.ts", [command, "--help"]);
+      const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += d));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      assert.equal(code, 0);
+      assert.match(out, new RegExp(`^Usage:\\n  webfcgi ${command} `));
+    });
+  }
+});
