@@ -1,8 +1,7 @@
 // FCGI_ABORT_REQUEST and connection loss: request.signal, body streams,
 // exactly one END_REQUEST, nothing leaked into a reused request id.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import * as net from "node:net";
 import {
   begin,
@@ -17,13 +16,9 @@ import {
   T,
 } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
+import { trackUnhandledRejections, within } from "../support/wait.ts";
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on("unhandledRejection", onUnhandled);
-after(() => {
-  process.off("unhandledRejection", onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -41,14 +36,6 @@ function deferred<T = void>(): {
     r(v);
   }));
   return { promise, resolve, settled: () => done };
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface Observed {

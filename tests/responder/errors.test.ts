@@ -1,8 +1,7 @@
 // Handler failures become clean 500s; malformed input closes only the
 // connection it came on.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import type { FastCGIHandler } from "../../mod.ts";
 import {
   begin,
@@ -18,31 +17,13 @@ import {
   T,
 } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
+import { deferred, trackUnhandledRejections, within } from "../support/wait.ts";
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on("unhandledRejection", onUnhandled);
-after(() => {
-  process.off("unhandledRejection", onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 const SECRET = "s3cret-detail-do-not-leak";
 

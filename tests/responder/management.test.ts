@@ -1,8 +1,7 @@
 // Management records (requestId 0), records for inactive ids, and the
 // maxRequests / maxConnections limits.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import {
   begin,
   concat,
@@ -15,37 +14,11 @@ import {
   T,
 } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
+import { deferred, trackUnhandledRejections, waitFor, within } from "../support/wait.ts";
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on("unhandledRejection", onUnhandled);
-after(() => {
-  process.off("unhandledRejection", onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 const enc = new TextEncoder();
-
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-async function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Name-value pairs, decoded apart from src/protocol. */
 function readPairs(bytes: Uint8Array): Array<[string, string]> {

@@ -1,7 +1,6 @@
 // FastCGI roles: unknown roles, the Authorizer and the Filter.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import type { FastCGIInfo } from "../../mod.ts";
 import {
   begin,
@@ -17,24 +16,12 @@ import {
   T,
 } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
+import { trackUnhandledRejections, within } from "../support/wait.ts";
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on("unhandledRejection", onUnhandled);
-after(() => {
-  process.off("unhandledRejection", onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 const RESPONDER = 1, AUTHORIZER = 2, FILTER = 3;
 
