@@ -1,0 +1,157 @@
+// The contenders: what each one runs and how nginx reaches it. Every
+// FastCGI and proxy backend listens on a Unix socket in its own directory
+// under the run's temp dir.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import process from "node:process";
+import { start } from "./procs.mjs";
+
+/** PHP-FPM's fixed pool: one worker per wrk connection (see phpConfig). */
+export const PHP_CHILDREN = 32;
+
+/**
+ * @typedef {{ root: string, dir: string, buildDir: string, goBinary: string,
+ *   tools: Record<string, string> }} Context
+ * @typedef {{ id: string, label: string, runtime: string, kind: "fastcgi" | "proxy" | "ceiling",
+ *   needs: string[], launch?: (ctx: Context, socket: string, dir: string) => any,
+ *   scriptRoot?: (ctx: Context) => string }} Contender
+ */
+
+const bench = (ctx, file) => path.join(ctx.root, "scripts/bench", file);
+const denoRun = (ctx, file, socket) => [
+  ctx.tools.deno,
+  ["run", "-A", "--no-lock", "--quiet", bench(ctx, file), socket],
+];
+
+// PHP-FPM keeps a worker on a connection for as long as nginx keeps it
+// (fastcgi_keep_conn), so the pool needs a worker for each of nginx's
+// concurrent upstream connections (at most one per wrk connection); fewer
+// would leave requests waiting in the listen backlog for ever.
+function phpConfig(dir, socket) {
+  const root = process.getuid?.() === 0;
+  return [
+    "[global]",
+    `pid = ${dir}/php-fpm.pid`,
+    `error_log = ${dir}/php-fpm-error.log`,
+    "daemonize = no",
+    "[bench]",
+    ...(root ? ["user = root", "group = root"] : []),
+    `listen = ${socket}`,
+    "listen.mode = 0600",
+    "pm = static",
+    `pm.max_children = ${PHP_CHILDREN}`,
+    "php_admin_value[post_max_size] = 8M",
+    "php_admin_flag[expose_php] = off",
+    "",
+  ].join("\n");
+}
+
+/** @type {Contender[]} */
+export const CONTENDERS = [
+  {
+    id: "webfcgi-deno",
+    label: "webfcgi on Deno",
+    runtime: "deno",
+    kind: "fastcgi",
+    needs: ["deno"],
+    launch: (ctx, socket, dir) =>
+      start("webfcgi-deno", ...denoRun(ctx, "serve_fcgi.ts", socket), { dir }),
+  },
+  {
+    id: "webfcgi-bun",
+    label: "webfcgi on Bun",
+    runtime: "bun",
+    kind: "fastcgi",
+    needs: ["bun"],
+    launch: (ctx, socket, dir) =>
+      start("webfcgi-bun", ctx.tools.bun, [bench(ctx, "serve_fcgi.ts"), socket], { dir }),
+  },
+  {
+    id: "webfcgi-node",
+    label: "webfcgi on Node",
+    runtime: "node",
+    kind: "fastcgi",
+    needs: ["node"],
+    launch: (ctx, socket, dir) =>
+      start("webfcgi-node", ctx.tools.node, [
+        path.join(ctx.buildDir, "scripts/bench/serve_fcgi.js"),
+        socket,
+      ], { dir }),
+  },
+  {
+    id: "go-fcgi",
+    label: "Go net/http/fcgi",
+    runtime: "go",
+    kind: "fastcgi",
+    needs: ["go"],
+    launch: (ctx, socket, dir) => start("go-fcgi", ctx.goBinary, [socket], { dir }),
+  },
+  {
+    id: "php-fpm",
+    label: `PHP-FPM (static, ${PHP_CHILDREN})`,
+    runtime: "php",
+    kind: "fastcgi",
+    needs: ["php-fpm"],
+    scriptRoot: (ctx) => bench(ctx, "php"),
+    launch: (ctx, socket, dir) => {
+      const conf = path.join(dir, "php-fpm.conf");
+      fs.writeFileSync(conf, phpConfig(dir, socket));
+      const root = process.getuid?.() === 0 ? ["-R"] : [];
+      return start("php-fpm", ctx.tools["php-fpm"], ["-F", "-y", conf, "-p", dir, ...root], {
+        dir,
+      });
+    },
+  },
+  {
+    id: "node-fastcgi",
+    label: "node-fastcgi 2.0.0",
+    runtime: "node",
+    kind: "fastcgi",
+    needs: ["node"],
+    launch: (ctx, socket, dir) =>
+      start("node-fastcgi", ctx.tools.node, [bench(ctx, "node_fastcgi_app.mjs"), socket], { dir }),
+  },
+  {
+    id: "proxy-deno",
+    label: "proxy to Deno.serve",
+    runtime: "deno",
+    kind: "proxy",
+    needs: ["deno"],
+    launch: (ctx, socket, dir) =>
+      start("proxy-deno", ...denoRun(ctx, "native_server.mjs", socket), { dir }),
+  },
+  {
+    id: "proxy-bun",
+    label: "proxy to Bun.serve",
+    runtime: "bun",
+    kind: "proxy",
+    needs: ["bun"],
+    launch: (ctx, socket, dir) =>
+      start("proxy-bun", ctx.tools.bun, [bench(ctx, "native_server.mjs"), socket], { dir }),
+  },
+  {
+    id: "proxy-node",
+    label: "proxy to node:http",
+    runtime: "node",
+    kind: "proxy",
+    needs: ["node"],
+    launch: (ctx, socket, dir) =>
+      start("proxy-node", ctx.tools.node, [bench(ctx, "native_server.mjs"), socket], { dir }),
+  },
+  {
+    id: "nginx-return",
+    label: "nginx alone (ceiling)",
+    runtime: "nginx",
+    kind: "ceiling",
+    needs: [],
+  },
+];
+
+/** The proxy contender of the same runtime, the "native" reference of a FastCGI contender. */
+export function proxyOf(contender) {
+  if (contender.kind !== "fastcgi") return undefined;
+  return CONTENDERS.find((c) => c.kind === "proxy" && c.runtime === contender.runtime)?.id;
+}
+
+/** The reference FastCGI peer every contender is compared with. */
+export const GO_ID = "go-fcgi";

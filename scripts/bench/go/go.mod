@@ -1,0 +1,3 @@
+module webfcgi.bench/gofcgi
+
+go 1.19

@@ -1,0 +1,57 @@
+// Codec throughput through the public API: STDOUT records out, STDIN records
+// in (fed in 64 KiB socket-sized chunks that split records anywhere), and
+// the name-value pairs of a typical nginx request.
+import {
+  decodePairs,
+  encodePairs,
+  encodeStream,
+  type FastCGIRecord,
+  RecordDecoder,
+  RecordType,
+} from "../../../mod.ts";
+import { measure, type MicroResult } from "./harness.ts";
+import { NGINX_PARAMS } from "./params_fixture.ts";
+
+const MIB = 1 << 20;
+
+export async function codecBenchmarks(budgetMs: number): Promise<MicroResult[]> {
+  const payload = new Uint8Array(MIB).fill(0x78);
+  const stdin = encodeStream(RecordType.STDIN, 1, payload, true);
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < stdin.length; at += 65536) chunks.push(stdin.subarray(at, at + 65536));
+  const pairs = Object.entries(NGINX_PARAMS);
+  const block = encodePairs(pairs);
+  let received = 0;
+  const onRecord = (record: FastCGIRecord) => {
+    received += record.content.length;
+  };
+  return [
+    await measure(
+      "encode STDOUT (1 MiB)",
+      "MB",
+      MIB,
+      () => encodeStream(RecordType.STDOUT, 1, payload, true),
+      budgetMs,
+    ),
+    await measure("decode STDIN (1 MiB, 64 KiB reads; views, no copy)", "MB", MIB, () => {
+      const decoder = new RecordDecoder();
+      received = 0;
+      for (const chunk of chunks) decoder.push(chunk, onRecord);
+      return received;
+    }, budgetMs),
+    await measure(
+      `encode params (${pairs.length} pairs)`,
+      "pairs",
+      pairs.length,
+      () => encodePairs(pairs),
+      budgetMs,
+    ),
+    await measure(
+      `decode params (${pairs.length} pairs)`,
+      "pairs",
+      pairs.length,
+      () => decodePairs(block),
+      budgetMs,
+    ),
+  ];
+}
