@@ -8,7 +8,9 @@
  *    TypeScript (node_modules/.bin/tsc) to ESM `.js` + `.d.ts` in `npm/esm/`.
  * 2. Rewrites the relative `.ts` specifiers that tsc leaves in `.d.ts` files
  *    to `.js` (older TypeScript consumers reject them).
- * 3. Writes `npm/package.json` from deno.json and copies README.md and LICENSE.
+ * 3. Writes `npm/package.json` from deno.json (scripts/npm_manifest.ts, so
+ *    npm and JSR list the same entry points) and copies README.md, LICENSE
+ *    and CHANGELOG.md.
  *
  * Flags: `--isolated-declarations` also runs tsc's isolatedDeclarations check.
  *
@@ -32,44 +34,22 @@ import {
 import { dirname, join, relative, resolve, sep } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import {
+  type DenoJson,
+  emittedBase as emittedBaseOrThrow,
+  ESM,
+  exportsOf,
+  npmManifest,
+} from "./npm_manifest.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "npm");
-/** Folder inside the package that holds the compiled modules. */
-const ESM = "esm";
 /**
  * `--isolated-declarations` adds tsc's isolatedDeclarations check (explicit
  * types on every export, as JSR's slow-types rule wants). Off by default
  * until src/ passes it.
  */
 const ISOLATED_DECLARATIONS = process.argv.includes("--isolated-declarations");
-
-const DEFAULT_DESCRIPTION =
-  "A web-standard FastCGI runtime for Deno, Bun and Node: a FastCGI application is a plain fetch handler (Request in, Response out).";
-const KEYWORDS = [
-  "fastcgi",
-  "fcgi",
-  "cgi",
-  "fetch",
-  "request",
-  "response",
-  "web-standard",
-  "server",
-  "client",
-  "nginx",
-  "php-fpm",
-  "deno",
-  "bun",
-  "node",
-];
-
-interface DenoJson {
-  name: string;
-  version: string;
-  description?: string;
-  license?: string;
-  exports: string | Record<string, string>;
-}
 
 function fail(message: string): never {
   console.error(`build_npm: FAIL: ${message}`);
@@ -95,12 +75,13 @@ function walk(dir: string): string[] {
   return files;
 }
 
-/** "./src/cli/main.ts" -> "./esm/src/cli/main" (no extension). */
+/** "./src/cli/main.ts" -> "./esm/src/cli/main" (no extension); fails the build otherwise. */
 function emittedBase(source: string): string {
-  if (!/^\.\/.+\.ts$/.test(source) || source.endsWith(".d.ts")) {
-    fail(`deno.json export ${JSON.stringify(source)} must be a relative .ts module`);
+  try {
+    return emittedBaseOrThrow(source);
+  } catch (error) {
+    fail((error as Error).message);
   }
-  return `./${ESM}/${source.slice(2, -3)}`;
 }
 
 /** Relative module specifiers ending in .ts/.mts/.cts (not .d.ts) in import/export positions. */
@@ -119,9 +100,7 @@ function rewriteDeclarationSpecifiers(text: string): string {
 
 const deno = readJson<DenoJson>(join(ROOT, "deno.json"));
 if (!deno.name || !deno.version) fail("deno.json needs a name and a version");
-const exportsMap: Record<string, string> = typeof deno.exports === "string"
-  ? { ".": deno.exports }
-  : deno.exports;
+const exportsMap: Record<string, string> = exportsOf(deno);
 if (!exportsMap || Object.keys(exportsMap).length === 0) fail("deno.json has no exports");
 
 const entryPoints = Object.values(exportsMap).map((source) => {
@@ -210,41 +189,21 @@ for (const file of emitted) {
 }
 
 // 3. package.json, README.md, LICENSE.
-const packageExports: Record<string, unknown> = {};
-for (const [subpath, source] of Object.entries(exportsMap)) {
+for (const source of Object.values(exportsMap)) {
   const base = emittedBase(source);
   for (const file of [`${base}.js`, `${base}.d.ts`]) {
-    if (!existsSync(join(OUT, file))) fail(`export ${subpath}: ${file} was not emitted`);
+    if (!existsSync(join(OUT, file))) fail(`export ${source}: ${file} was not emitted`);
   }
-  packageExports[subpath] = {
-    types: `${base}.d.ts`,
-    import: `${base}.js`,
-    default: `${base}.js`,
-  };
 }
-packageExports["./package.json"] = "./package.json";
 
-const extras = ["README.md", "LICENSE"].filter((name) => existsSync(join(ROOT, name)));
+const extras = ["README.md", "LICENSE", "CHANGELOG.md"].filter((name) =>
+  existsSync(join(ROOT, name))
+);
 for (const name of extras) copyFileSync(join(ROOT, name), join(OUT, name));
 if (!extras.includes("LICENSE")) fail("LICENSE is missing");
 if (!extras.includes("README.md")) console.warn("build_npm: WARNING: no README.md to copy");
 
-const main = exportsMap["."] ? emittedBase(exportsMap["."]) : undefined;
-const packageJson = {
-  name: deno.name,
-  version: deno.version,
-  description: deno.description ?? DEFAULT_DESCRIPTION,
-  keywords: KEYWORDS,
-  license: deno.license ?? "MIT",
-  type: "module",
-  ...(main ? { main: `${main}.js`, types: `${main}.d.ts` } : {}),
-  exports: packageExports,
-  files: [`${ESM}/`, ...extras],
-  // The CLI module runs the command when it is the entry point.
-  ...(exportsMap["./cli"] ? { bin: { webfcgi: `./${ESM}/cli.js` } } : {}),
-  sideEffects: exportsMap["./cli"] ? [`./${ESM}/cli.js`] : false,
-  engines: { node: ">=20" },
-};
+const packageJson = npmManifest(deno, extras);
 writeFileSync(join(OUT, "package.json"), JSON.stringify(packageJson, null, 2) + "\n");
 
 const files = walk(OUT);

@@ -10,8 +10,11 @@
 // consumer against the installed .d.ts with this repo's tsc, the way a
 // TypeScript user without @types/node sees them (lib CONSUMER_LIB,
 // skipLibCheck off). Prints PASS/FAIL/SKIP per step and exits non-zero on any
-// failure. The temporary folder is removed unless a runtime
-// failed or --keep is given.
+// failure. Then the package itself is checked (scripts/npm_package_lint.mjs:
+// publint, @arethetypeswrong/cli, package.json against deno.json, README)
+// and its `webfcgi` bin is run under each runtime (scripts/npm_smoke_cli.mjs:
+// --help, serve examples/hello.ts, request, SIGTERM). The temporary folder
+// is removed unless a step failed or --keep is given.
 
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +22,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { lintPackage } from "./npm_package_lint.mjs";
+import { binCommand, cliSmoke, writeHelloApp } from "./npm_smoke_cli.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const packageDir = join(root, "npm");
@@ -179,6 +184,46 @@ if (!existsSync(tsc)) {
     console.log(`FAIL npm smoke ${what}: ${problem}`);
   } else {
     console.log(`PASS npm smoke ${what}`);
+  }
+  if (output) console.log(indent(output));
+}
+
+// The package itself: publint, attw, and its manifest against deno.json.
+for (
+  const { name, problem, output } of lintPackage({
+    root,
+    packageDir,
+    tarball,
+    installedDir: join(project, "node_modules", "@webfcgi", "webfcgi"),
+  })
+) {
+  if (problem) {
+    failed++;
+    console.log(`FAIL npm package ${name}: ${problem}`);
+  } else {
+    console.log(`PASS npm package ${name}`);
+  }
+  if (output) console.log(indent(output));
+}
+
+// The webfcgi bin: --help, serve examples/hello.ts, request, SIGTERM.
+const app = writeHelloApp(root, project);
+for (const name of runtimes) {
+  if (!RUNTIMES[name].present()) continue;
+  const { command, args } = binCommand(root, name);
+  const { problem, output } = await cliSmoke({
+    command,
+    args,
+    project,
+    app,
+    socketDir: temp,
+    label: name,
+  });
+  if (problem) {
+    failed++;
+    console.log(`FAIL npm smoke bin on ${name}: ${problem}`);
+  } else {
+    console.log(`PASS npm smoke bin on ${name}`);
   }
   if (output) console.log(indent(output));
 }

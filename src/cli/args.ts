@@ -67,7 +67,16 @@ export function parseArgs(
   return { positionals, flags };
 }
 
-/** An address from the command line: `unix:/path`, `host:port`, `[::1]:port`, `fd:N`, or a path. */
+/**
+ * An address from the command line: `unix:/path`, `host:port`, `[::1]:port`, `fd:N`, or a path.
+ *
+ * @example
+ * ```ts
+ * import type { CliAddress } from "@webfcgi/webfcgi/cli";
+ * const where: CliAddress = { path: "/run/app.sock" };
+ * console.log("path" in where); // true
+ * ```
+ */
 export type CliAddress =
   | { path: string }
   | { hostname: string; port: number }
@@ -77,6 +86,13 @@ export type CliAddress =
  * Parses `unix:/path`, `/path`, `host:port`, `[v6]:port`, `:port` or `fd:N`.
  *
  * @throws {UsageError} when it is none of them.
+ *
+ * @example
+ * ```ts
+ * import { parseAddress } from "@webfcgi/webfcgi/cli";
+ * console.log(parseAddress("unix:/run/app.sock")); // { path: "/run/app.sock" }
+ * console.log(parseAddress("[::1]:9000")); // { hostname: "::1", port: 9000 }
+ * ```
  */
 export function parseAddress(text: string): CliAddress {
   if (text.startsWith("unix:")) return { path: text.slice(5) };

@@ -47,7 +47,15 @@ export interface RecordHeader {
   paddingLength: number;
 }
 
-/** Padding that brings `contentLength` up to a multiple of 8. */
+/**
+ * Padding that brings `contentLength` up to a multiple of 8.
+ *
+ * @example
+ * ```ts
+ * import { paddingFor } from "@webfcgi/webfcgi";
+ * console.log(paddingFor(5), paddingFor(8)); // 3 0
+ * ```
+ */
 export function paddingFor(contentLength: number): number {
   return (8 - (contentLength & 7)) & 7;
 }
