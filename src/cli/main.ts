@@ -7,9 +7,10 @@ import { serve } from "./serve.ts";
 const USAGE = `webfcgi: a web-standard FastCGI runtime
 
 Usage:
-  webfcgi serve APP [--listen unix:/path | host:port | fd:0]
+  webfcgi serve APP [--listen unix:/path | host:port | fd:0] [--workers N]
       Serve a module whose default export is { fetch } (or a handler function).
       Default address: fd 0 when it is a listening socket, else 127.0.0.1:9000.
+      --workers N runs N processes that share the socket (one per core).
   webfcgi request ADDRESS URL [-X METHOD] [-H 'Name: value'] [-d DATA | -d @file]
                  [--param NAME=VALUE] [-i]
       One request to any FastCGI server (PHP-FPM, an app); the body on stdout,

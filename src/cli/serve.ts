@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { serveFastCGI } from "../responder/server.ts";
 import type { FastCGIHandler, FastCGIServeOptions } from "../responder/types.ts";
 import { parseAddress, parseArgs, UsageError } from "./args.ts";
+import { isWorker, leaveCluster, runWorkers } from "./workers.ts";
 
 /** Loads an app module: a default export `{ fetch }` or a handler function. */
 export async function loadApp(file: string): Promise<FastCGIHandler> {
@@ -17,14 +18,30 @@ export async function loadApp(file: string): Promise<FastCGIHandler> {
   throw new UsageError(`${file} has no default export { fetch } or handler function`);
 }
 
-/** `webfcgi serve app.ts [--listen ADDRESS]`; resolves when the server stopped. */
+function parseWorkers(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || count > 256) {
+    throw new UsageError(`--workers takes a whole number from 1 to 256, not ${text}`);
+  }
+  return count;
+}
+
+/**
+ * `webfcgi serve app.ts [--listen ADDRESS] [--workers N]`; resolves when the
+ * server (or, with N > 1, every worker) stopped.
+ */
 export async function serve(args: readonly string[]): Promise<number> {
-  const { positionals, flags } = parseArgs(args, ["--listen", "-l"], []);
+  const { positionals, flags } = parseArgs(args, ["--listen", "-l", "--workers", "-w"], []);
   if (positionals.length !== 1) {
     throw new UsageError("serve takes one module: webfcgi serve app.ts");
   }
   const listen = flags.get("--listen")?.at(-1) ?? flags.get("-l")?.at(-1);
+  const workers = parseWorkers(flags.get("--workers")?.at(-1) ?? flags.get("-w")?.at(-1));
   const options: FastCGIServeOptions = listen === undefined ? {} : parseAddress(listen);
+  if (workers > 1 && !isWorker()) {
+    return await runWorkers(workers, "path" in options ? options.path : undefined);
+  }
   // Signal handlers first: Deno installs them asynchronously, and a web
   // server may send SIGTERM as soon as the socket answers.
   const stopping = new AbortController();
@@ -38,6 +55,7 @@ export async function serve(args: readonly string[]): Promise<number> {
   } finally {
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
+    leaveCluster();
   }
   return 0;
 }

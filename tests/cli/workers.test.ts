@@ -1,0 +1,122 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import process from "node:process";
+import { GET, parseCgi, RawConn, requestBytes } from "../support/fcgi_client.ts";
+import { runtimeCommand, scriptPath } from "../support/runtime.ts";
+import { tempDir } from "../support/server.ts";
+
+// As in serve.test.ts: a shell reports the real pid and exit status.
+const WRAPPER = '"$@" & pid=$!; echo "pid=$pid" >&2; wait $pid; echo "exit=$?" >&2';
+
+function runCli(args: string[]) {
+  const { command, args: full } = runtimeCommand("cli.ts", args);
+  const child = spawn("sh", ["-c", WRAPPER, "sh", command, ...full], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", () => {
+      const match = /exit=(\d+)/.exec(stderr);
+      resolve(match === null ? null : Number(match[1]));
+    })
+  );
+  const pid = () => Number(/pid=(\d+)/.exec(stderr)?.[1]);
+  return { exited, stderr: () => stderr, pid };
+}
+
+/** Polls `check` (errors count as "not yet") until it holds, for at most `ms`. */
+async function poll(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pids that answer `count` requests, each on a fresh connection (5 s each). */
+async function servingPids(socket: string, count: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    const conn = await RawConn.connect({ path: socket });
+    try {
+      await conn.write(requestBytes({ params: GET("/") }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const reply = await Promise.race([
+        conn.reply(1),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.equal(reply.appStatus, 0);
+      pids.add(Number(parseCgi(reply.stdout).text));
+    } finally {
+      conn.close();
+    }
+  }
+  return pids;
+}
+
+describe("webfcgi serve --workers", () => {
+  it("runs 3 worker processes on one Unix socket, restarts one that dies, and stops on SIGTERM", {
+    timeout: 150000,
+  }, async () => {
+    const socket = path.join(tempDir(), "w.sock");
+    const app = scriptPath("tests/fixtures/cli/app_pid.ts");
+    const run = runCli(["serve", app, "--listen", `unix:${socket}`, "--workers", "3"]);
+    const seen = new Set<number>();
+    try {
+      await poll(
+        async () => {
+          for (const pid of await servingPids(socket, 20)) seen.add(pid);
+          return seen.size >= 3;
+        },
+        60000,
+        "3 workers",
+      );
+      assert.equal(seen.size, 3, `pids seen: ${[...seen]}`);
+      assert.ok(!seen.has(run.pid()), "the primary serves nothing itself");
+      assert.equal(fs.statSync(socket).mode & 0o777, 0o660);
+
+      const [victim] = seen;
+      process.kill(victim, "SIGKILL");
+      await poll(
+        async () => {
+          const now = await servingPids(socket, 20);
+          return [...now].some((pid) => !seen.has(pid));
+        },
+        60000,
+        "a new worker",
+      );
+      assert.match(run.stderr(), new RegExp(`worker ${victim} exited \\(SIGKILL\\), restarting`));
+
+      process.kill(run.pid(), "SIGTERM");
+      assert.equal(await run.exited, 0, run.stderr());
+      for (const pid of seen) assert.ok(!alive(pid), `worker ${pid} still running`);
+      assert.ok(!fs.existsSync(socket), "the socket file is removed");
+    } finally {
+      for (const pid of [run.pid(), ...seen]) {
+        if (alive(pid)) process.kill(pid, "SIGKILL");
+      }
+    }
+  });
+
+  it("rejects a bad worker count with the usage", async () => {
+    const run = runCli(["serve", "app.ts", "--workers", "0"]);
+    assert.equal(await run.exited, 2);
+    assert.match(run.stderr(), /--workers takes a whole number from 1 to 256, not 0/);
+  });
+});
