@@ -14,7 +14,8 @@
 //   bigheaders?kb=5      about kb KB of response headers (x-big-0 ...)
 //   endless?token=T      a slow endless stream; request.signal aborts land in `aborts` (&accel=no)
 //   uploadtiming         reads the body; reports when its first and last bytes arrived (epoch ms)
-//   aborted?token=T      waits (&wait=ms) for the abort of T and reports it as JSON
+//   aborted?token=T      waits (&wait=ms) for the abort of T and reports it as JSON (from any
+//                        app process when WEBFCGI_APP_ABORTS_DIR is set: mod_fcgid runs several)
 //   sleep?ms=100&i=1     answers after ms
 //   throw                the handler throws
 //   whoami               runtime, pid and how the app listens
@@ -22,6 +23,8 @@
 // letmein` or REMOTE_USER=alice + REMOTE_PASSWD=secret (200 + Variable-USER),
 // else denied with 403.
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import process from "node:process";
 import type { FastCGIHandler, FastCGIInfo } from "../../../mod.ts";
 import { patternChunks } from "./pattern.ts";
@@ -42,6 +45,9 @@ export interface AbortRecord {
 export class AbortRegistry {
   #records = new Map<string, AbortRecord>();
   #waiters = new Map<string, Array<(record: AbortRecord) => void>>();
+  // Spawners that run several app processes (mod_fcgid) may route the
+  // `aborted` query to another process: records then also go to files here.
+  #dir = process.env.WEBFCGI_APP_ABORTS_DIR ?? "";
 
   note(token: string, kind: "signal" | "cancelled", reason: unknown, ticks: number): void {
     let record = this.#records.get(token);
@@ -50,6 +56,9 @@ export class AbortRegistry {
       this.#records.set(token, record);
     }
     record[kind] = true;
+    if (this.#dir !== "") {
+      fs.writeFileSync(this.#file(token), JSON.stringify(record));
+    }
     if (kind === "signal") {
       for (const wake of this.#waiters.get(token) ?? []) wake(record);
       this.#waiters.delete(token);
@@ -62,6 +71,7 @@ export class AbortRegistry {
 
   /** The record once request.signal fired for `token`, or null after `ms`. */
   wait(token: string, ms: number): Promise<AbortRecord | null> {
+    if (this.#dir !== "") return this.#waitShared(token, ms);
     const known = this.#records.get(token);
     if (known?.signal) return Promise.resolve(known);
     return new Promise((resolve) => {
@@ -73,6 +83,22 @@ export class AbortRegistry {
       });
       this.#waiters.set(token, list);
     });
+  }
+
+  #file(token: string): string {
+    return path.join(this.#dir, `${token.replace(/[^\w-]/g, "_")}.json`);
+  }
+
+  async #waitShared(token: string, ms: number): Promise<AbortRecord | null> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      let record: AbortRecord | null = null;
+      try {
+        record = JSON.parse(fs.readFileSync(this.#file(token), "utf8")) as AbortRecord;
+      } catch { /* not (yet) written */ }
+      if (record?.signal || Date.now() >= deadline) return record;
+      await sleep(50);
+    }
   }
 }
 

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { serveFastCGI } from "../../../mod.ts";
-import type { FastCGIServer } from "../../../mod.ts";
+import type { FastCGIHandler, FastCGIServer } from "../../../mod.ts";
 import { requirePeer } from "../../support/peers.ts";
-import { aborts, interopApp } from "./app.ts";
+import { aborts, type AppMeta, interopApp } from "./app.ts";
 import { type CaseContext, HTTP_CASES, type HttpCase } from "./cases.ts";
 import { request as httpRequest } from "./http_client.ts";
 import { libraryLogSince, logMark, watchLibraryLog } from "./log_watch.ts";
@@ -47,7 +47,17 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function startVariant(server: WebServer, spec: VariantSpec): Promise<VariantRun> {
+/** Options of a suite. */
+export interface SuiteOptions {
+  /** The handler of in-process apps (default interopApp; spawned apps are always interopApp). */
+  app?: (meta: AppMeta) => FastCGIHandler;
+}
+
+async function startVariant(
+  server: WebServer,
+  spec: VariantSpec,
+  makeApp: (meta: AppMeta) => FastCGIHandler,
+): Promise<VariantRun> {
   const dir = makeTempDir(`${server.name}-${spec.name}`);
   const run: VariantRun = {
     spec,
@@ -68,7 +78,7 @@ async function startVariant(server: WebServer, spec: VariantSpec): Promise<Varia
         unix
           ? { path: path.join(dir, "app.sock"), shutdownTimeout: 2000, onListen() {} }
           : { hostname: "127.0.0.1", port: 0, shutdownTimeout: 2000, onListen() {} },
-        interopApp({ listen: `in-process ${spec.app}` }),
+        makeApp({ listen: `in-process ${spec.app}` }),
       );
       run.app = app;
       const bound = await app.listening;
@@ -110,7 +120,11 @@ async function stopVariant(run: VariantRun): Promise<void> {
  * Registers the suite for `server`: `describe("interop <name>")` with a
  * "starts" test and one test per case for every variant.
  */
-export function interopSuite(server: WebServer, cases: HttpCase[] = HTTP_CASES): void {
+export function interopSuite(
+  server: WebServer,
+  cases: HttpCase[] = HTTP_CASES,
+  options: SuiteOptions = {},
+): void {
   raiseBunDefaultTimeout();
   describe(`interop ${server.name}`, () => {
     let peer: { path: string | null; why: string };
@@ -141,7 +155,9 @@ export function interopSuite(server: WebServer, cases: HttpCase[] = HTTP_CASES):
         ),
       );
       results.cases(Object.fromEntries(cases.map((c) => [c.name, c.title])));
-      const started = await Promise.all(server.variants.map((spec) => startVariant(server, spec)));
+      const started = await Promise.all(
+        server.variants.map((spec) => startVariant(server, spec, options.app ?? interopApp)),
+      );
       for (const run of started) runs.set(run.spec.name, run);
       results.flush();
     }, { timeout: 60000 });

@@ -22,6 +22,10 @@ export interface TapRequest {
   headerInFirstStdout: boolean | null;
   /** END_REQUEST seen from the app. */
   ended: boolean;
+  /** Requests in flight on this connection when this one began (itself included): >1 = multiplexed. */
+  inFlight: number;
+  /** Its id was still in flight on this connection (a protocol violation by the server). */
+  idInUse: boolean;
 }
 
 export interface RecordSink {
@@ -135,6 +139,8 @@ export class FcgiTap {
   readonly requests: TapRequest[] = [];
   /** FCGI_GET_VALUES records seen. */
   getValues = 0;
+  /** The app's FCGI_GET_VALUES_RESULT answers, decoded. */
+  readonly getValuesResults: Array<Record<string, string[]>> = [];
   #server: net.Server;
   #sockets = new Set<net.Socket>();
   #started = Date.now();
@@ -187,6 +193,7 @@ export class FcgiTap {
     this.#sockets.add(client);
     this.#sockets.add(app);
     const byId = new Map<number, TapRequest>();
+    const live = new Map<number, TapRequest>(); // begun, no END_REQUEST yet
     const paramChunks = new Map<number, Uint8Array[]>();
     const fromServer = new RecordParser(
       (type) => type === 1 || type === 4 || type === 9,
@@ -201,7 +208,11 @@ export class FcgiTap {
             at: Date.now() - this.#started,
             headerInFirstStdout: null,
             ended: false,
+            inFlight: 0,
+            idInUse: live.has(id),
           };
+          live.set(id, request);
+          request.inFlight = live.size;
           byId.set(id, request);
           paramChunks.set(id, []);
           this.requests.push(request);
@@ -218,8 +229,9 @@ export class FcgiTap {
       },
     );
     const fromApp = new RecordParser(
-      (type, id) => type === 6 && byId.get(id)?.headerInFirstStdout === null,
+      (type, id) => type === 10 || (type === 6 && byId.get(id)?.headerInFirstStdout === null),
       (type, id, content) => {
+        if (type === 10 && content !== null) this.getValuesResults.push(decodePairs(content));
         const request = byId.get(id);
         if (request === undefined) return;
         if (
@@ -227,7 +239,10 @@ export class FcgiTap {
           request.headerInFirstStdout === null
         ) {
           request.headerInFirstStdout = hasHeaderEnd(content);
-        } else if (type === 3) request.ended = true;
+        } else if (type === 3) {
+          request.ended = true;
+          if (live.get(id) === request) live.delete(id);
+        }
       },
     );
     client.on("data", (chunk: Uint8Array) => fromServer.push(chunk));

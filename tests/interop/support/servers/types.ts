@@ -18,6 +18,10 @@ export interface Traits {
   dupHeader: string;
   /** A raw UTF-8 byte in the request target reaches the app (else: that status). */
   rawUtf8Target: true | number;
+  /** Raw bytes that are not UTF-8 (0xFF 0xE9) in the request target reach the app (else: that status). */
+  rawNonUtf8Target: true | number;
+  /** 28 KB of request headers (4 x 7 KB) reach the app (else: the status the server answers). */
+  bigRequestHeaders: true | number;
   /** A `%2F` in the path reaches the app (else: that status). */
   encodedSlash: true | number;
   /** A chunked upload reaches the app with a Content-Length (the server buffered it). */
@@ -36,8 +40,22 @@ export interface Traits {
   bigHeaders: true | number;
   /** A client disconnect closes the FastCGI connection, so request.signal fires. */
   disconnectAborts: boolean;
+  /**
+   * ... also while another request is in flight on the same FastCGI
+   * connection (else only once the connection's other requests are done).
+   */
+  disconnectAbortsShared: boolean;
   /** Sequential requests reuse one FastCGI connection (FCGI_KEEP_CONN=1). */
   keepConn: boolean;
+  /**
+   * With keepConn: a client connection's requests stay on one FastCGI
+   * connection (else they may hop between pooled ones, opening none).
+   */
+  stickyConn: boolean;
+  /** Concurrent requests share one FastCGI connection (FCGI_GET_VALUES, then several ids in flight). */
+  multiplexes: boolean;
+  /** The client's Authorization header reaches the app. */
+  authorization: boolean;
 }
 
 export const BASELINE: Traits = {
@@ -46,6 +64,8 @@ export const BASELINE: Traits = {
   cookie: "k1=v1; k2=v2",
   dupHeader: "a, b",
   rawUtf8Target: true,
+  rawNonUtf8Target: true,
+  bigRequestHeaders: true,
   encodedSlash: true,
   chunkedUploadLength: true,
   chunkedUpload: true,
@@ -55,7 +75,11 @@ export const BASELINE: Traits = {
   redirectStatus: true,
   bigHeaders: true,
   disconnectAborts: true,
+  disconnectAbortsShared: true,
   keepConn: true,
+  stickyConn: true,
+  multiplexes: false,
+  authorization: true,
 };
 
 export interface VariantSpec {
