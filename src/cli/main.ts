@@ -10,7 +10,7 @@ Usage:
   webfcgi serve APP [--listen unix:/path | host:port | fd:0] [--workers N]
       Serve a module whose default export is { fetch } (or a handler function).
       Default address: fd 0 when it is a listening socket, else 127.0.0.1:9000.
-      --workers N runs N processes that share the socket (one per core).
+      --workers N runs N processes that share the socket (Node and Bun).
   webfcgi request ADDRESS URL [-X METHOD] [-H 'Name: value'] [-d DATA | -d @file]
                  [--param NAME=VALUE] [-i]
       One request to any FastCGI server (PHP-FPM, an app); the body on stdout,

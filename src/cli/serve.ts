@@ -39,6 +39,14 @@ export async function serve(args: readonly string[]): Promise<number> {
   const listen = flags.get("--listen")?.at(-1) ?? flags.get("-l")?.at(-1);
   const workers = parseWorkers(flags.get("--workers")?.at(-1) ?? flags.get("-w")?.at(-1));
   const options: FastCGIServeOptions = listen === undefined ? {} : parseAddress(listen);
+  if (workers > 1 && "Deno" in globalThis) {
+    // Measured on Deno 2.9: its node:cluster sometimes leaves a worker
+    // without connections for a minute, and workers fail on shutdown.
+    throw new UsageError(
+      "--workers is not supported on Deno (its node:cluster loses connections); run several " +
+        "`webfcgi serve` processes behind one nginx upstream instead (docs/scaling.md)",
+    );
+  }
   if (workers > 1 && !isWorker()) {
     return await runWorkers(workers, "path" in options ? options.path : undefined);
   }

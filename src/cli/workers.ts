@@ -1,6 +1,6 @@
 // `webfcgi serve --workers N`: one primary process forks N copies of the
-// command with node:cluster (Deno, Bun and Node all implement it), and the
-// workers share one listening socket. The primary serves nothing itself: it
+// command with node:cluster (on Node and Bun; Deno's loses connections), and
+// the workers share one listening socket. The primary serves nothing itself: it
 // restarts workers that die, forwards SIGTERM/SIGINT, and exits when all of
 // them have stopped.
 import cluster from "node:cluster";
@@ -11,6 +11,8 @@ import process from "node:process";
 
 /** A worker that dies sooner than this after it started counts as a failed start. */
 const QUICK_DEATH_MS = 2000;
+/** How long stopped workers get to exit before they are killed. */
+const REAP_MS = 10000;
 /** Failed starts in a row after which the primary gives up. */
 const MAX_QUICK_DEATHS = 5;
 
@@ -64,7 +66,12 @@ export async function runWorkers(count: number, unixPath: string | undefined): P
   let stopping = false;
   let quickDeaths = 0;
   const started = new Map<Worker, number>();
-  const fork = () => started.set(cluster.fork(), Date.now());
+  const pids: number[] = [];
+  const fork = () => {
+    const worker = cluster.fork();
+    started.set(worker, Date.now());
+    if (worker.process.pid !== undefined) pids.push(worker.process.pid);
+  };
   return await new Promise<number>((resolve) => {
     let code = 0;
     const stop = () => {
@@ -93,14 +100,47 @@ export async function runWorkers(count: number, unixPath: string | undefined): P
       if (stopping && started.size === 0) {
         process.off("SIGTERM", stop);
         process.off("SIGINT", stop);
-        if (unixPath !== undefined) removeSocketFile(unixPath);
-        resolve(code);
+        reap(pids).then(() => {
+          if (unixPath !== undefined) removeSocketFile(unixPath);
+          resolve(code);
+        });
       }
     });
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
     for (let i = 0; i < count; i++) fork();
   });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits for worker processes that cluster reported gone but that still run
+ * (Deno 2.9 reports a worker whose IPC channel broke as exited), then kills
+ * what is left after REAP_MS: no worker outlives the primary.
+ */
+async function reap(pids: readonly number[]): Promise<void> {
+  const deadline = Date.now() + REAP_MS;
+  let left = pids.filter(alive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = left.filter(alive);
+  }
+  for (const pid of left) {
+    process.stderr.write(`webfcgi: worker ${pid} did not stop; killing it\n`);
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 function removeSocketFile(path: string): void {
