@@ -6,8 +6,18 @@ import { InputStream } from "./input_stream.ts";
 import { logError } from "./log.ts";
 import { decodeParams, type Params } from "./params.ts";
 import { buildRequest, FastCGIRequestError } from "./request.ts";
+import { abortRequest } from "./signal_request.ts";
 import { isBodylessStatus, responseHead } from "./response_head.ts";
-import { dataHeader, emptyRecord, endRecords, PADDING, textRecords } from "./records_out.ts";
+import {
+  dataHeader,
+  dataRecord,
+  emptyRecord,
+  endRecords,
+  headAndBodyRecord,
+  headRecord,
+  PADDING,
+  textRecords,
+} from "./records_out.ts";
 import type { FastCGIInfo } from "./types.ts";
 
 /** What an exchange needs from its connection; nothing reaches further up. */
@@ -100,7 +110,7 @@ export class Exchange {
   #params: Params | null = null;
   #stdin: InputStream;
   #data: InputStream | null;
-  #abort: AbortController | null = null;
+  #request: Request | null = null;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   #done = false;
   #failed = false;
@@ -231,12 +241,11 @@ export class Exchange {
   start(): void {
     if (this.#done || this.#params === null) return;
     const params = this.#params;
-    const abort = new AbortController();
-    this.#abort = abort;
     let request: Request;
     try {
       const body = this.role === Role.AUTHORIZER ? null : this.#stdin.take();
-      request = buildRequest(params, body, abort.signal);
+      request = buildRequest(params, body);
+      this.#request = request;
     } catch (error) {
       logError(
         `request ${this.id}: rejected`,
@@ -346,12 +355,17 @@ export class Exchange {
     }
     // Everything that can be wrong with the response is found before the
     // first byte goes out, so that it can still become a 500.
-    let head: string;
+    let headText: string;
+    let head: Uint8Array;
     let body: ReadableStream<Uint8Array> | null;
     let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
     let bodyless: boolean;
     try {
-      head = responseHead(response, this.role === Role.AUTHORIZER ? authorizerName : undefined);
+      headText = responseHead(
+        response,
+        this.role === Role.AUTHORIZER ? authorizerName : undefined,
+      );
+      head = headRecord(this.id, headText);
       body = bodyOf(response);
       bodyless = this.#params?.REQUEST_METHOD === "HEAD" || isBodylessStatus(response.status);
       if (body !== null && !bodyless) reader = body.getReader();
@@ -362,12 +376,14 @@ export class Exchange {
     const host = this.#host;
     if (reader === null) {
       body?.cancel().catch(noop);
-      host.write(textRecords(RecordType.STDOUT, this.id, head));
+      host.write(head);
       this.#finish(0);
       return;
     }
-    host.write(textRecords(RecordType.STDOUT, this.id, head));
     this.#reader = reader;
+    if (this.role === Role.AUTHORIZER) {
+      if (!(await this.#headWithBody(headText, reader))) return;
+    } else host.write(head);
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -389,18 +405,71 @@ export class Exchange {
     this.#finish(0);
   }
 
+  /**
+   * An Authorizer's header block goes out with the body bytes in the same
+   * STDOUT record: mod_authnz_fcgi keeps only the body bytes of the record
+   * that ends the header block (a deny page in a later record gives way to
+   * Apache's own error page). Up to a record's worth of body is read before
+   * anything is sent, so a body that fails by then still becomes a 500.
+   * False when the exchange is over.
+   */
+  async #headWithBody(
+    head: string,
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+  ): Promise<boolean> {
+    const room = FCGI_MAX_WRITE_CONTENT - head.length;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      while (size < room) {
+        const { done, value } = await reader.read();
+        if (this.#done) return false;
+        if (done) break;
+        const bytes = value instanceof Uint8Array ? value : toBytes(value);
+        chunks.push(bytes);
+        size += bytes.length;
+      }
+    } catch (error) {
+      this.#reader = null;
+      if (!this.#done) await this.#fail(error);
+      return false;
+    }
+    const inHead = new Uint8Array(Math.min(size, room));
+    const rest: Uint8Array[] = [];
+    let at = 0;
+    for (const chunk of chunks) {
+      const take = Math.min(chunk.length, inHead.length - at);
+      inHead.set(chunk.subarray(0, take), at);
+      at += take;
+      if (take < chunk.length) rest.push(chunk.subarray(take));
+    }
+    this.#host.write(headAndBodyRecord(this.id, head, inHead));
+    for (const piece of rest) {
+      if (!this.#writeStdout(piece)) {
+        await this.#host.drained();
+        if (this.#done) return false;
+      }
+    }
+    return true;
+  }
+
   #writeStdout(value: unknown): boolean {
     const bytes = value instanceof Uint8Array ? value : toBytes(value);
     const host = this.#host;
+    // A small chunk is copied into a record of its own: one piece, next to
+    // the header block in the same slab, instead of three.
+    if (bytes.length <= SMALL_CHUNK) {
+      return bytes.length === 0 || host.write(dataRecord(RecordType.STDOUT, this.id, bytes));
+    }
     let ok = true;
     for (let at = 0; at < bytes.length; at += FCGI_MAX_WRITE_CONTENT) {
       const piece = at === 0 && bytes.length <= FCGI_MAX_WRITE_CONTENT
         ? bytes
         : bytes.subarray(at, at + FCGI_MAX_WRITE_CONTENT);
       host.write(dataHeader(RecordType.STDOUT, this.id, piece.length));
-      host.write(piece);
       const padding = paddingFor(piece.length);
-      ok = host.write(padding === 0 ? EMPTY : PADDING.subarray(0, padding));
+      ok = host.write(piece);
+      if (padding !== 0) ok = host.write(PADDINGS[padding]);
     }
     return ok;
   }
@@ -476,7 +545,7 @@ export class Exchange {
       else this.#close();
       return;
     }
-    this.#abort?.abort(reason);
+    if (this.#request !== null) abortRequest(this.#request, reason);
     this.#stdin.abort(reason);
     this.#data?.abort(reason);
     this.#reader?.cancel(reason).catch(noop);
@@ -485,7 +554,10 @@ export class Exchange {
   }
 }
 
-const EMPTY = new Uint8Array(0);
+/** Body chunks up to this size are copied into one record. */
+const SMALL_CHUNK = 4088;
+/** PADDINGS[n]: n zero bytes. */
+const PADDINGS = Array.from({ length: 8 }, (_, n) => PADDING.subarray(0, n));
 const encoder = new TextEncoder();
 
 function toBytes(value: unknown): Uint8Array {
@@ -494,5 +566,5 @@ function toBytes(value: unknown): Uint8Array {
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError("response body chunks must be Uint8Array");
+  throw new TypeError(`a Response body chunk must be a Uint8Array, not ${typeof value}`);
 }

@@ -1,4 +1,5 @@
 import type { Params } from "./params.ts";
+import { SignalRequest } from "./signal_request.ts";
 
 /**
  * Why the params of a request could not become a `Request`: the request is
@@ -97,6 +98,12 @@ export function urlOf(params: Params): string {
 /** The request headers: HTTP_* params plus CONTENT_TYPE and CONTENT_LENGTH. */
 export function headersOf(params: Params): Headers {
   const headers = new Headers();
+  appendHeaders(headers, params);
+  return headers;
+}
+
+/** Appends the request headers of `params` (see {@link headersOf}) to `headers`. */
+function appendHeaders(headers: Headers, params: Params): void {
   for (const name in params) {
     if (name.length > 5 && name.startsWith("HTTP_")) {
       if (HOP_BY_HOP.has(name)) continue;
@@ -109,7 +116,6 @@ export function headersOf(params: Params): Headers {
   if (params.CONTENT_TYPE) append(headers, "content-type", params.CONTENT_TYPE);
   const length = params.CONTENT_LENGTH;
   if (length && /^\d+$/.test(length)) append(headers, "content-length", length);
-  return headers;
 }
 
 function append(headers: Headers, name: string, value: string): void {
@@ -121,14 +127,14 @@ function append(headers: Headers, name: string, value: string): void {
 }
 
 /**
- * Builds the standard `Request` for a set of CGI params.
+ * Builds the standard `Request` for a set of CGI params. Its signal fires
+ * once `abortRequest` (signal_request.ts) is called with it.
  *
  * @throws {FastCGIRequestError} when the params do not form a valid request.
  */
 export function buildRequest(
   params: Params,
   body: Uint8Array | ReadableStream<Uint8Array> | null,
-  signal: AbortSignal,
 ): Request {
   const method = params.REQUEST_METHOD || "GET";
   let url: string;
@@ -137,22 +143,26 @@ export function buildRequest(
   } catch (cause) {
     throw new FastCGIRequestError("cannot build the request URL", { cause });
   }
-  const bodyless = method === "GET" || method === "HEAD";
-  const init: RequestInit & { duplex?: "half" } = {
-    method,
-    headers: headersOf(params),
-    signal,
-  };
-  if (!bodyless && body !== null) {
-    init.body = body as BodyInit;
-    init.duplex = "half";
-  }
+  let request: Request;
   try {
-    return new Request(url, init);
+    // Headers are appended afterwards, and a GET gets no init at all: both
+    // skip the init dictionary's conversion, a third of the cost in Deno.
+    // (Server-side Requests have no forbidden header names to trip over.)
+    if (method === "GET") request = new SignalRequest(url);
+    else {
+      const init: RequestInit & { duplex?: "half" } = { method };
+      if (method !== "HEAD" && body !== null) {
+        init.body = body as BodyInit;
+        init.duplex = "half";
+      }
+      request = new SignalRequest(url, init);
+    }
   } catch (cause) {
     throw new FastCGIRequestError(
       `invalid request (${method} ${params.REQUEST_URI ?? ""})`,
       { cause },
     );
   }
+  appendHeaders(request.headers, params);
+  return request;
 }

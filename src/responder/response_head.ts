@@ -82,7 +82,7 @@ export function responseHead(
   // A Map or an array of pairs has no getSetCookie: its set-cookie entries are lines already.
   const setCookies = typeof (headers as Headers).getSetCookie === "function";
   let cookies = false;
-  for (const [rawName, rawValue] of headers as Iterable<[unknown, unknown]>) {
+  const add = (rawName: unknown, rawValue: unknown): void => {
     const name = String(rawName).toLowerCase();
     if (!TOKEN.test(name)) {
       throw new TypeError(
@@ -92,10 +92,19 @@ export function responseHead(
     const value = checkValue(name, String(rawValue));
     if (name === "set-cookie" && setCookies) {
       cookies = true;
-      continue;
+      return;
     }
-    if (DROPPED.has(name)) continue;
+    if (DROPPED.has(name)) return;
     head += `${rename ? rename(name) : name}: ${value}\r\n`;
+  };
+  // Web Headers: forEach yields the same pairs as iteration, at a fraction
+  // of the cost in Deno (no iterator object and result per entry).
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => add(name, value));
+  } else {
+    for (const [rawName, rawValue] of headers as Iterable<[unknown, unknown]>) {
+      add(rawName, rawValue);
+    }
   }
   if (cookies) {
     for (const cookie of (headers as Headers).getSetCookie()) {

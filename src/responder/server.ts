@@ -67,7 +67,7 @@ class Server implements FastCGIServer, ConnectionOwner {
   #shutdownPromise: Promise<void> | undefined;
 
   constructor(options: FastCGIServeOptions, handler: FastCGIHandler) {
-    this.config = resolveConfig(options, handler);
+    this.config = resolveConfig(options, handler, transport.fdLimit);
     this.#shutdownTimeout = options.shutdownTimeout;
     this.#allow = peerFilter(
       options.allowedAddresses !== undefined

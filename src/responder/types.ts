@@ -78,7 +78,11 @@ export interface FastCGIServeOptions {
    * Response; may return the Response to send. Default: 500.
    */
   onError?: (error: unknown) => Response | Promise<Response>;
-  /** Concurrent connections; more are closed at once. Default 1000. */
+  /**
+   * Concurrent connections; more are closed at once. Default 1000, or less
+   * where the descriptor limit (`ulimit -n`, read on Linux) leaves less
+   * room: the limit minus 32 and an eighth of it.
+   */
   maxConnections?: number;
   /** Concurrent requests over all connections; more get FCGI_OVERLOADED. Default 1000. */
   maxRequests?: number;

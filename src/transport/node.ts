@@ -1,10 +1,19 @@
 // The node:net shim. Deno and Bun implement node:net too, so this one file
 // serves all three runtimes until a native fast path measures faster.
 import * as net from "node:net";
+import cluster from "node:cluster";
 import * as fs from "node:fs";
-import { Buffer } from "node:buffer";
-import process from "node:process";
 import { setImmediate } from "node:timers";
+import { fdLimit } from "./fd_limit.ts";
+import { join } from "./join.ts";
+import {
+  addressInUse,
+  bindUnix,
+  DEFAULT_SOCKET_MODE,
+  type FileId,
+  isAlive,
+  removeIfOurs,
+} from "./unix_socket.ts";
 import type {
   Addr,
   Conn,
@@ -100,15 +109,8 @@ class NodeConn implements Conn {
     const socket = this.#socket;
     let ok: boolean;
     if (queue.length === 1) ok = socket.write(queue[0]);
-    else if (this.#queued <= CONCAT_LIMIT) {
-      const joined = new Uint8Array(this.#queued);
-      let at = 0;
-      for (const piece of queue) {
-        joined.set(piece, at);
-        at += piece.length;
-      }
-      ok = socket.write(joined);
-    } else {
+    else if (this.#queued <= CONCAT_LIMIT) ok = socket.write(join(queue, this.#queued));
+    else {
       socket.cork();
       ok = true;
       for (const piece of queue) ok = socket.write(piece) && ok;
@@ -138,25 +140,6 @@ class NodeConn implements Conn {
   }
 }
 
-/** Permissions of a Unix socket file when no `mode` is given: owner and group read/write, as PHP-FPM's listen.mode. */
-export const DEFAULT_SOCKET_MODE = 0o660;
-
-/** Which file a path named when we created it. */
-interface FileId {
-  path: string;
-  dev: number;
-  ino: number;
-}
-
-function fileId(path: string): FileId | null {
-  try {
-    const stat = fs.statSync(path);
-    return { path, dev: stat.dev, ino: stat.ino };
-  } catch {
-    return null;
-  }
-}
-
 class NodeListener implements Listener {
   readonly addr: Addr;
   #server: net.Server;
@@ -171,17 +154,7 @@ class NodeListener implements Listener {
 
   close(): Promise<void> {
     if (this.#closed === undefined) {
-      // Remove the socket file only while it is still ours: a newer server
-      // may have bound the same path since (a restart, a deploy).
-      const mine = this.#socketFile;
-      const now = mine === null ? null : fileId(mine.path);
-      if (mine !== null && now !== null && now.dev === mine.dev && now.ino === mine.ino) {
-        try {
-          fs.unlinkSync(mine.path);
-        } catch {
-          // already gone
-        }
-      }
+      removeIfOurs(this.#socketFile);
       this.#closed = new Promise((resolve) => this.#server.close(() => resolve()));
     }
     return this.#closed;
@@ -199,62 +172,29 @@ function listenOn(server: net.Server, target: net.ListenOptions): Promise<void> 
   });
 }
 
-function isAlive(path: string): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const probe = net.connect({ path });
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
-}
-
-function addressInUse(path: string): Error {
-  return Object.assign(new Error(`listen EADDRINUSE: address already in use ${path}`), {
-    code: "EADDRINUSE",
-  });
-}
-
-/** Longest Unix socket path we bind (sun_path holds 108 bytes on Linux, 104 on macOS). */
-const MAX_SOCKET_PATH = 100;
-
-/**
- * Binds a Unix socket at `path` with permissions `mode`.
- *
- * Nothing but a stale socket file (one nobody answers on) is replaced: a
- * live socket or any other file is "address in use". The socket is bound
- * under a temporary name next to `path`, given its mode, and renamed into
- * place, so `path` never exists with looser permissions, and the name the
- * runtime removes when it closes the server (libuv unlinks the name it
- * bound) is the temporary one: `path` is removed by NodeListener.close, and
- * only while it is still this server's socket.
- */
+/** Binds a Unix socket at `path` with permissions `mode` (see bindUnix). */
 async function listenUnix(server: net.Server, path: string, mode: number): Promise<FileId | null> {
-  let stat: fs.Stats | null = null;
-  try {
-    stat = fs.lstatSync(path);
-  } catch {
-    // nothing there
-  }
-  if (stat !== null && (!stat.isSocket() || (await isAlive(path)))) throw addressInUse(path);
-  const temporary = `${path}.${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  if (Buffer.byteLength(temporary) <= MAX_SOCKET_PATH) {
-    await listenOn(server, { path: temporary });
+  if (cluster.isWorker) {
+    let stat: fs.Stats | null = null;
     try {
-      fs.chmodSync(temporary, mode);
-      fs.renameSync(temporary, path);
-    } catch (error) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      throw error;
+      stat = fs.lstatSync(path);
+    } catch {
+      // nothing there
     }
-    return fileId(path);
+    // Siblings bind the same path and share one socket, so a live socket is
+    // expected and only a stale one is replaced; the cluster primary removes it.
+    if (stat !== null && !stat.isSocket()) throw addressInUse(path);
+    if (stat !== null && !(await isAlive(path))) fs.rmSync(path, { force: true });
+    await listenOn(server, { path });
+    fs.chmodSync(path, mode);
+    return null;
   }
-  // No room for a temporary name: bind in place (the runtime removes `path` on close).
-  if (stat !== null) fs.unlinkSync(path);
-  await listenOn(server, { path });
-  fs.chmodSync(path, mode);
-  return null;
+  return await bindUnix(
+    path,
+    mode,
+    (name) => listenOn(server, { path: name }),
+    () => new Promise<void>((resolve) => server.close(() => resolve())),
+  );
 }
 
 async function listen(
@@ -333,4 +273,5 @@ export const nodeTransport: Transport = {
   pid(): number {
     return (globalThis as { process?: { pid: number } }).process?.pid ?? 0;
   },
+  fdLimit,
 };

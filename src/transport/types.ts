@@ -110,4 +110,6 @@ export interface Transport {
   env(name: string): string | undefined;
   /** This process's id. */
   pid(): number;
+  /** The soft limit on open file descriptors, or undefined when unknown. */
+  fdLimit(): number | undefined;
 }

@@ -1,7 +1,8 @@
 // Fault: the app runs out of file descriptors (EMFILE) and accept() fails.
 // The app runs in a child process under `ulimit -n 64`; the test opens
 // keep-conn connections until new ones go unanswered, holds the pressure for
-// two seconds, then closes them all.
+// two seconds, then closes them all. To reach EMFILE the first scenario sets
+// maxConnections far above the fd limit (the default is clamped below it).
 //
 // What the user sees, measured per runtime:
 // - Node: libuv accepts and closes the connections it cannot keep (nginx
@@ -15,7 +16,8 @@
 //   connections keep working.
 // The remedy on every runtime, tested last: maxConnections below the fd
 // limit. Connections over it are accepted and closed at once, so accept()
-// never fails; that is what SECURITY.md recommends.
+// never fails; that is what SECURITY.md recommends, and what the default
+// does where the limit can be read (Linux: the limit minus 32 and an eighth).
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -24,6 +26,7 @@ import process from "node:process";
 import { GET, parseCgi, RawConn, requestBytes } from "../support/fcgi_client.ts";
 import { runtimeCommand, runtimeName } from "../support/runtime.ts";
 import { sleep, watchRejections, within } from "./_helpers.ts";
+import { defaultMaxConnections } from "../../src/responder/config.ts";
 
 const rejections = watchRejections();
 after(() => rejections.stop());
@@ -170,9 +173,9 @@ async function scenario(args: string[]): Promise<Outcome> {
 describe(`fault: EMFILE on accept (${runtimeName}, ulimit -n ${LIMIT})`, {
   skip: linux ? false : "needs Linux /proc",
 }, () => {
-  // One run of the app without maxConnections, shared by the next three tests.
+  // One run of the app with maxConnections above the fd limit, shared by the next three tests.
   let rawRun: Promise<Outcome> | undefined;
-  const rawOutcome = () => (rawRun ??= scenario([]));
+  const rawOutcome = () => (rawRun ??= scenario(["--max-connections", "100000"]));
 
   it(
     "the process survives and connections opened before keep working",
@@ -238,6 +241,36 @@ describe(`fault: EMFILE on accept (${runtimeName}, ulimit -n ${LIMIT})`, {
         "a new connection is answered once the others close",
       );
       assert.equal(capped.aliveAfter, true);
+      assert.deepEqual(rejections.list, []);
+    },
+  );
+
+  it(
+    "without maxConnections, the default is clamped below the fd limit: the same as above, no EMFILE",
+    { timeout: 60000 },
+    async () => {
+      const clamped = await scenario([]);
+      const expected = defaultMaxConnections(LIMIT);
+      assert.equal(expected, 24, "64 - (32 + 64 / 8)");
+      assert.equal(clamped.served, expected, "exactly the clamped default is served");
+      assert.equal(
+        clamped.refusedWaiting,
+        0,
+        "no connection is left unanswered (Deno's EMFILE hang)",
+      );
+      assert.ok(clamped.refusedClosed >= 5, "connections over the default are closed at once");
+      assert.equal(clamped.openConnectionWorks, true);
+      assert.ok(
+        clamped.cpuDuringPressure < (clamped.pressureMs / 1000) * 0.5,
+        `CPU ${clamped.cpuDuringPressure} s (Bun's EMFILE spin)`,
+      );
+      assert.notEqual(
+        clamped.recoveredAfterMs,
+        null,
+        "a new connection is answered once the others close",
+      );
+      assert.equal(clamped.aliveAfter, true);
+      assert.doesNotMatch(clamped.output, /EMFILE|too many open files/i);
       assert.deepEqual(rejections.list, []);
     },
   );

@@ -288,8 +288,61 @@ export function buildResponse(spec: ResponseSpec): Response {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+): ([^\r\n]*)$/;
 
+// Header names the library never sends (framing, CGI's own Status).
+const DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "status",
+]);
+
+/**
+ * The header lines would not fit one STDOUT record (65528 bytes): the
+ * library answers 500 rather than split the block (HAProxy 2.6.12 crashes
+ * on a split one). The drawn headers are tiny or 70000 bytes, so the
+ * status line's few bytes do not matter.
+ */
+function headTooBig(spec: ResponseSpec): boolean {
+  const entries = spec.headersForm === "Headers"
+    ? [...(headersValue(spec) as Headers)]
+    : spec.headersForm === "Map"
+    ? [...new Map(spec.headers)]
+    : spec.headers;
+  let size = 0;
+  for (const [name, value] of entries) {
+    if (!DROPPED.has(name.toLowerCase())) size += name.length + value.length + 4;
+  }
+  return size > 65528;
+}
+
+/**
+ * An Authorizer's first record's worth of body is read before anything is
+ * sent (mod_authnz_fcgi keeps only body bytes in the header's record), so a
+ * bad chunk or a stream error there still turns the answer into a 500.
+ */
+function authorizerBodyFails(spec: ResponseSpec, status: number): boolean {
+  if (spec.role !== 2 || spec.method === "HEAD" || spec.body.form !== "stream") return false;
+  if (status === 204 || status === 304 || status < 200) return false;
+  let size = 0;
+  for (const chunk of spec.body.chunks) {
+    if ("number" in chunk || "error" in chunk) return true;
+    size += "bytes" in chunk ? chunk.bytes.length / 2 : new TextEncoder().encode(chunk.text).length;
+    if (size >= 60000) return false;
+  }
+  return false;
+}
+
 /** Status the web server must see: the handler's if it is a valid one, else 500. */
 export function expectedStatus(spec: ResponseSpec): number | null {
+  const status = expectedHandlerStatus(spec);
+  return status !== null && status !== 500 && authorizerBodyFails(spec, status) ? 500 : status;
+}
+
+function expectedHandlerStatus(spec: ResponseSpec): number | null {
   const status = statusValue(spec.status);
   const validStatus = typeof status === "number" && Number.isInteger(status) && status >= 200 &&
     status <= 599;
@@ -306,7 +359,7 @@ export function expectedStatus(spec: ResponseSpec): number | null {
     if (
       spec.body.form !== "none" && (status === 204 || status === 304 || (status as number) < 200)
     ) return null;
-    return status as number;
+    return headTooBig(spec) ? 500 : status as number;
   }
   if (!validStatus) return 500;
   if (
@@ -314,11 +367,11 @@ export function expectedStatus(spec: ResponseSpec): number | null {
     spec.headersForm === "record"
   ) return 500;
   if (spec.body.form === "string-not-stream") return 500;
-  if (spec.headersForm === "Headers") return status as number;
+  if (spec.headersForm === "Headers") return headTooBig(spec) ? 500 : status as number;
   for (const [name, value] of spec.headersForm === "Map" ? new Map(spec.headers) : spec.headers) {
     if (!TOKEN.test(name) || /[\0\r\n]|[^\0-\u00ff]/.test(value)) return 500;
   }
-  return status as number;
+  return headTooBig(spec) ? 500 : status as number;
 }
 
 /** Checks one response's STDOUT (the CGI response the web server parses). */

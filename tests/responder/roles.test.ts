@@ -138,6 +138,47 @@ describe("roles", () => {
     r.conn.close();
   });
 
+  it("Authorizer: the deny body comes in the STDOUT record that ends the header block", async () => {
+    // mod_authnz_fcgi keeps only the body bytes of that record; a body in a
+    // later record is dropped for Apache's own error page.
+    await using s = await start((req) => {
+      const n = Number(new URL(req.url).searchParams.get("n"));
+      if (n < 0) {
+        const failing = new ReadableStream({
+          pull: () => Promise.reject(new Error("deny page failed")),
+        });
+        return new Response(failing, { status: 401 });
+      }
+      const body = n > 0 ? "x".repeat(n) : "please log in\n";
+      return new Response(body, {
+        status: 401,
+        headers: { "www-authenticate": 'Bearer realm="webfcgi"' },
+      });
+    });
+    const stdoutRecords = (r: { records: Array<{ type: number; content: Uint8Array }> }) =>
+      r.records.filter((x) => x.type === T.STDOUT && x.content.length > 0);
+    const small = await fetchRaw(s.target, { role: AUTHORIZER, params: authParams("/p?n=0") });
+    const first = new TextDecoder("latin1").decode(stdoutRecords(small)[0].content);
+    assert.match(first, /^Status: 401 Unauthorized\r\n/);
+    assert.ok(first.endsWith("\r\n\r\nplease log in\n"), `one record: ${JSON.stringify(first)}`);
+    assert.equal(stdoutRecords(small).length, 1);
+    assert.equal(small.cgi.text, "please log in\n");
+    small.conn.close();
+    // A body larger than what fits beside the head: the record is full, the rest follows whole.
+    const big = await fetchRaw(s.target, { role: AUTHORIZER, params: authParams("/p?n=70000") });
+    const records = stdoutRecords(big);
+    assert.equal(records[0].content.length, 65528);
+    assert.ok(new TextDecoder("latin1").decode(records[0].content).includes("\r\n\r\nxxx"));
+    assert.equal(big.cgi.status, 401);
+    assert.equal(big.cgi.text, "x".repeat(70000));
+    big.conn.close();
+    // Nothing goes out before the body is read: a body that fails becomes a 500 (fail closed).
+    const failed = await fetchRaw(s.target, { role: AUTHORIZER, params: authParams("/p?n=-1") });
+    assert.equal(failed.cgi.status, 500);
+    assert.equal(failed.protocolStatus, 0);
+    failed.conn.close();
+  });
+
   it("Filter: role 'filter', info.data streams FCGI_DATA, FCGI_DATA_* in params; no STDOUT before STDIN ends", async () => {
     const file = enc.encode("The quick brown fox jumps over the lazy dog.\n".repeat(400));
     let info: FastCGIInfo | undefined;

@@ -1,7 +1,7 @@
 // What a handler returns never reaches the web server raw: header values
 // with CR/LF (or characters whose low byte is one), names that are not
-// tokens, and statuses outside 200-599 turn into a generic 500 with a log
-// line; long header blocks are split across records without corruption.
+// tokens, statuses outside 200-599, and header blocks too big for one
+// FastCGI record turn into a generic 500 with a log line.
 // Web `Response` objects are valid by construction (Headers refuses CR/LF);
 // Response-like objects (a framework's own class) are checked by webfcgi.
 import { describe, it } from "node:test";
@@ -193,28 +193,17 @@ describe("status codes out of range", () => {
 });
 
 describe("over-long header blocks", () => {
-  it("a 300 KB header block is split across records and arrives intact, headers then body", async () => {
+  it("a 300 KB header block is never split across records: a generic 500, whole, in one record", async () => {
+    // HAProxy 2.6.12 crashes on a header block split over STDOUT records,
+    // even on line boundaries; 64 KB is far beyond any server's limit anyway.
     const headers = new Headers();
-    const expected: Array<[string, string]> = [];
     for (let i = 0; i < 300; i++) {
-      const value = `${i}:` + String.fromCharCode(0x61 + (i % 26)).repeat(1000 + i);
-      headers.set(`x-h${String(i).padStart(3, "0")}`, value);
-      expected.push([`x-h${String(i).padStart(3, "0")}`, value]);
+      headers.set(`x-h${String(i).padStart(3, "0")}`, `${i}:` + "a".repeat(1000 + i));
     }
-    const body = new Uint8Array(100_000).map((_, i) => i & 0xff);
-    const { r, raw } = await run(() => new Response(body, { headers }));
-    const stdout = r.records.filter((x) => x.type === T.STDOUT && x.content.length > 0);
-    assert.ok(stdout.length >= 5, `the block spans several records (${stdout.length})`);
-    for (const record of r.records) {
-      assert.ok(record.content.length <= 65528, "records of at most 65528 bytes");
-      assert.equal((record.content.length + record.padding) % 8, 0, "padded to 8");
-    }
-    const lines = headLines(raw);
-    const got = lines.slice(1).map((l) =>
-      [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)] as [string, string]
-    )
-      .filter(([n]) => n.startsWith("x-h"));
-    assert.deepEqual(got, expected, "every header, byte for byte, in order");
-    assert.deepEqual(r.cgi.body, body, "the body follows intact");
+    const result = await run(() => new Response(new Uint8Array(100_000), { headers }));
+    assertGeneric500(result, /header block is \d+ bytes; it must fit one FastCGI record/);
+    const stdout = result.r.records.filter((x) => x.type === T.STDOUT && x.content.length > 0);
+    assert.equal(stdout.length, 1, "the whole 500 response in one STDOUT record");
+    assert.doesNotMatch(result.raw, /x-h\d/, "none of the handler's headers went out");
   });
 });

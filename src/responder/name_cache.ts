@@ -1,0 +1,55 @@
+// Param names repeat from request to request (the same twenty CGI variables
+// and a handful of headers). Handing back the string made last time saves
+// building it, and a string that is already a property key is much cheaper
+// to store in the params record than a fresh one.
+import { decodeText } from "../protocol/text.ts";
+
+/** Slots in the cache; a power of two. Collisions just overwrite. */
+const SLOTS = 256;
+/** Longer names are decoded every time (header names are short). */
+const MAX_CACHED = 64;
+
+/**
+ * A fixed-size cache from the bytes of a name to its string. Bounded, so a
+ * peer sending endless new names only makes it miss.
+ *
+ * @example
+ * ```ts ignore
+ * const names = new NameCache();
+ * const bytes = new TextEncoder().encode("HTTP_HOST");
+ * names.get(bytes, 0, bytes.length, null); // "HTTP_HOST"
+ * ```
+ */
+export class NameCache {
+  #keys: Array<Uint8Array | undefined> = new Array(SLOTS);
+  #names: string[] = new Array(SLOTS);
+
+  /**
+   * The string for the UTF-8 `bytes[start, end)`. `ascii`, when given, is
+   * the whole of `bytes` as text, one char per byte: names too long to
+   * cache are sliced from it.
+   */
+  get(bytes: Uint8Array, start: number, end: number, ascii: string | null): string {
+    const length = end - start;
+    if (length > MAX_CACHED) return decode(bytes, start, end, ascii);
+    let hash = length;
+    for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + bytes[i]) | 0;
+    const slot = (hash ^ (hash >>> 8)) & (SLOTS - 1);
+    const key = this.#keys[slot];
+    if (key !== undefined && key.length === length) {
+      let i = 0;
+      while (i < length && key[i] === bytes[start + i]) i++;
+      if (i === length) return this.#names[slot];
+    }
+    // Decoded on its own, not sliced from `ascii`: a slice could keep a whole
+    // params block alive in the cache.
+    const name = decodeText(bytes, start, end);
+    this.#keys[slot] = bytes.slice(start, end);
+    this.#names[slot] = name;
+    return name;
+  }
+}
+
+function decode(bytes: Uint8Array, start: number, end: number, ascii: string | null): string {
+  return ascii !== null ? ascii.slice(start, end) : decodeText(bytes, start, end);
+}
