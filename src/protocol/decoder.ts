@@ -2,6 +2,9 @@ import { FCGI_HEADER_LEN, FCGI_VERSION_1 } from "./constants.ts";
 import { FastCGIProtocolError } from "./errors.ts";
 import type { FastCGIRecord } from "./record.ts";
 
+/** The content of every empty record. */
+const EMPTY = new Uint8Array(0);
+
 /**
  * Incremental record decoder: feed it socket chunks split anywhere, get
  * whole records back. Records inside one chunk are views into it (no copy);
@@ -49,7 +52,10 @@ export class RecordDecoder {
       onRecord({
         type: chunk[pos + 1],
         requestId: (chunk[pos + 2] << 8) | chunk[pos + 3],
-        content: chunk.subarray(contentStart, contentStart + contentLength),
+        // Empty records (ends of streams) share one empty array: a view costs.
+        content: contentLength === 0
+          ? EMPTY
+          : chunk.subarray(contentStart, contentStart + contentLength),
       });
       this.#offset += total;
       pos += total;

@@ -108,13 +108,14 @@ export class Exchange {
   #paramBytes = 0;
   #paramsDone = false;
   #params: Params | null = null;
+  /** The HTTP_* names of the params, in order (for the Request headers). */
+  #headerNames: string[] = [];
   #stdin: InputStream;
   #data: InputStream | null;
   #request: Request | null = null;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   #done = false;
   #failed = false;
-  #completed: Promise<void> | null = null;
   #complete: () => void = noop;
   #stdinSeen = false;
   /** The response is complete but END_REQUEST waits for the end of STDIN (its appStatus). */
@@ -168,7 +169,8 @@ export class Exchange {
         this.#respondAtOnce(431, "Request Header Fields Too Large\n");
         return false;
       }
-      this.#paramChunks.push(content.slice());
+      // A view, not a copy: socket chunks belong to the receiver (as STDIN's do).
+      this.#paramChunks.push(content);
       return false;
     }
     this.#paramsDone = true;
@@ -185,7 +187,7 @@ export class Exchange {
       }
     }
     try {
-      this.#params = decodeParams(block);
+      this.#params = decodeParams(block, this.#headerNames);
     } catch (error) {
       if (error instanceof FastCGIProtocolError) {
         (error.where as { requestId?: number }).requestId = this.id;
@@ -244,7 +246,7 @@ export class Exchange {
     let request: Request;
     try {
       const body = this.role === Role.AUTHORIZER ? null : this.#stdin.take();
-      request = buildRequest(params, body);
+      request = buildRequest(params, body, this.#headerNames);
       this.#request = request;
     } catch (error) {
       logError(
@@ -255,7 +257,6 @@ export class Exchange {
       return;
     }
     const host = this.#host;
-    const completed = () => this.#completedPromise();
     const info: FastCGIInfo = {
       params,
       role: ROLE_NAMES[this.role as 1 | 2 | 3],
@@ -266,9 +267,9 @@ export class Exchange {
         port: Number(params.REMOTE_PORT) || 0,
       },
       data: this.#data === null ? null : this.#data.stream(),
-      get completed() {
-        return completed();
-      },
+      // A plain property: a getter in an object literal costs V8 about a
+      // microsecond per request, a promise a few dozen nanoseconds.
+      completed: new Promise<void>((resolve) => (this.#complete = resolve)),
     };
     let result: Response | Promise<Response>;
     try {
@@ -287,15 +288,6 @@ export class Exchange {
         (error) => this.#fail(error),
       ).catch(noop);
     }
-  }
-
-  #completedPromise(): Promise<void> {
-    if (this.#completed === null) {
-      this.#completed = this.#done
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => (this.#complete = resolve));
-    }
-    return this.#completed;
   }
 
   async #fail(error: unknown): Promise<void> {

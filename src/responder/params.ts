@@ -17,8 +17,10 @@ export type Params = Readonly<Record<string, string>>;
  * Decodes a whole PARAMS stream. Names repeat when a web server forwards a
  * repeated header as repeated params (nginx 1.22, h2o, HAProxy): those are
  * merged in order, cookies with "; " and everything else with ", ".
+ * `headerNames`, when given, receives each HTTP_* name once, in order (a
+ * for-in over the params record costs more than the decoding in V8).
  */
-export function decodeParams(block: Uint8Array): Record<string, string> {
+export function decodeParams(block: Uint8Array, headerNames?: string[]): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
   // Params are almost always ASCII: one decode of the whole block, then
   // slices, costs far less than building each string on its own.
@@ -31,8 +33,10 @@ export function decodeParams(block: Uint8Array): Record<string, string> {
       ? decodeTarget(bytes, vs, ve)
       : decodeText(bytes, vs, ve);
     const previous = params[name];
-    if (previous === undefined) params[name] = value;
-    else params[name] = previous + (name === "HTTP_COOKIE" ? "; " : ", ") + value;
+    if (previous === undefined) {
+      params[name] = value;
+      if (headerNames !== undefined && name.startsWith("HTTP_")) headerNames.push(name);
+    } else params[name] = previous + (name === "HTTP_COOKIE" ? "; " : ", ") + value;
   });
   return params;
 }

@@ -102,20 +102,43 @@ export function headersOf(params: Params): Headers {
   return headers;
 }
 
-/** Appends the request headers of `params` (see {@link headersOf}) to `headers`. */
-function appendHeaders(headers: Headers, params: Params): void {
-  for (const name in params) {
-    if (name.length > 5 && name.startsWith("HTTP_")) {
-      if (HOP_BY_HOP.has(name)) continue;
-      // The CGI variables win over the HTTP_ copies some servers also send.
-      if (name === "HTTP_CONTENT_TYPE" && params.CONTENT_TYPE !== undefined) continue;
-      if (name === "HTTP_CONTENT_LENGTH" && params.CONTENT_LENGTH !== undefined) continue;
-      append(headers, name.slice(5).toLowerCase().replaceAll("_", "-"), params[name]);
-    }
+/** Header names by param name: the same few come with every request. */
+const HEADER_NAMES = new Map<string, string>();
+/** Names kept at most; a peer sending endless new ones only empties the cache. */
+const MAX_HEADER_NAMES = 512;
+
+/** HTTP_ACCEPT_LANGUAGE -> accept-language. */
+function headerName(param: string): string {
+  let name = HEADER_NAMES.get(param);
+  if (name === undefined) {
+    name = param.slice(5).toLowerCase().replaceAll("_", "-");
+    if (HEADER_NAMES.size >= MAX_HEADER_NAMES) HEADER_NAMES.clear();
+    HEADER_NAMES.set(param, name);
+  }
+  return name;
+}
+
+/**
+ * Appends the request headers of `params` (see {@link headersOf}) to
+ * `headers`; `names` lists its HTTP_* names when the caller has them.
+ */
+function appendHeaders(headers: Headers, params: Params, names?: readonly string[]): void {
+  if (names !== undefined) {
+    for (let i = 0; i < names.length; i++) appendHeader(headers, params, names[i]);
+  } else {
+    for (const name in params) appendHeader(headers, params, name);
   }
   if (params.CONTENT_TYPE) append(headers, "content-type", params.CONTENT_TYPE);
   const length = params.CONTENT_LENGTH;
   if (length && /^\d+$/.test(length)) append(headers, "content-length", length);
+}
+
+function appendHeader(headers: Headers, params: Params, name: string): void {
+  if (name.length <= 5 || !name.startsWith("HTTP_") || HOP_BY_HOP.has(name)) return;
+  // The CGI variables win over the HTTP_ copies some servers also send.
+  if (name === "HTTP_CONTENT_TYPE" && params.CONTENT_TYPE !== undefined) return;
+  if (name === "HTTP_CONTENT_LENGTH" && params.CONTENT_LENGTH !== undefined) return;
+  append(headers, headerName(name), params[name]);
 }
 
 function append(headers: Headers, name: string, value: string): void {
@@ -128,13 +151,15 @@ function append(headers: Headers, name: string, value: string): void {
 
 /**
  * Builds the standard `Request` for a set of CGI params. Its signal fires
- * once `abortRequest` (signal_request.ts) is called with it.
+ * once `abortRequest` (signal_request.ts) is called with it. `headerNames`
+ * are the HTTP_* names of `params` if known (see decodeParams).
  *
  * @throws {FastCGIRequestError} when the params do not form a valid request.
  */
 export function buildRequest(
   params: Params,
   body: Uint8Array | ReadableStream<Uint8Array> | null,
+  headerNames?: readonly string[],
 ): Request {
   const method = params.REQUEST_METHOD || "GET";
   let url: string;
@@ -163,6 +188,6 @@ export function buildRequest(
       { cause },
     );
   }
-  appendHeaders(request.headers, params);
+  appendHeaders(request.headers, params, headerNames);
   return request;
 }

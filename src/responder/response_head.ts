@@ -46,8 +46,19 @@ export function checkStatus(status: unknown): number {
   return status;
 }
 
+/** Status lines of responses without a statusText (nearly all), by status (200-599, checked). */
+const PLAIN_LINES = new Map<number, string>();
+
 /** The status line a web server understands: "Status: 404 Not Found". */
 export function statusLine(status: number, statusText: unknown): string {
+  if (statusText === "") {
+    let line = PLAIN_LINES.get(status);
+    if (line === undefined) {
+      line = `Status: ${status} ${reasonFor(status)}\r\n`;
+      PLAIN_LINES.set(status, line);
+    }
+    return line;
+  }
   const text = typeof statusText === "string" ? statusText.replace(BAD_REASON, "") : "";
   return `Status: ${status} ${text || reasonFor(status)}\r\n`;
 }

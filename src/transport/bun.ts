@@ -40,7 +40,8 @@ export class BunNativeConn implements Conn {
   #queue: Uint8Array[] = [];
   #queued = 0;
   /** What the socket did not take yet, written on drain. */
-  #unsent: Uint8Array | null = null;
+  #unsent: Uint8Array[] | null = null;
+  #unsentSize = 0;
   #scheduled = false;
   #needDrain = false;
   #ending = false;
@@ -77,7 +78,7 @@ export class BunNativeConn implements Conn {
     const unsent = this.#unsent;
     if (unsent !== null) {
       this.#unsent = null;
-      this.#send([unsent], unsent.length);
+      this.#send(unsent, this.#unsentSize);
       if (this.#unsent !== null) return;
     }
     this.#flush();
@@ -126,7 +127,7 @@ export class BunNativeConn implements Conn {
         setImmediate(this.#flushLater);
       }
     }
-    if (this.#unsent !== null && this.#queued + this.#unsent.length >= HIGH_WATER) {
+    if (this.#unsent !== null && this.#queued + this.#unsentSize >= HIGH_WATER) {
       this.#needDrain = true;
     }
     return !this.#needDrain;
@@ -147,18 +148,23 @@ export class BunNativeConn implements Conn {
     this.#send(queue, size);
   }
 
-  /** Writes `pieces` in order; what the socket does not take waits for drain. */
+  /**
+   * Writes `pieces` in order; what the socket does not take waits for drain,
+   * as it is (no copy).
+   */
   #send(pieces: Uint8Array[], size: number): void {
     const socket = this.#socket;
     if (pieces.length > 1 && size <= CONCAT_LIMIT) pieces = [join(pieces, size)];
+    let sent = 0;
     for (let i = 0; i < pieces.length; i++) {
       const piece = pieces[i];
-      const written = socket.write(piece);
+      const written = Math.max(0, socket.write(piece));
+      sent += written;
       if (written < piece.length) {
-        const rest = [piece.subarray(Math.max(0, written)), ...pieces.slice(i + 1)];
-        let restSize = 0;
-        for (const part of rest) restSize += part.length;
-        this.#unsent = rest.length === 1 ? rest[0] : join(rest, restSize);
+        const rest = pieces.slice(i);
+        rest[0] = piece.subarray(written);
+        this.#unsent = rest;
+        this.#unsentSize = size - sent;
         return;
       }
     }
@@ -294,7 +300,10 @@ async function listen(options: ListenOptions, onConn: (conn: Conn) => void): Pro
       async (name) => {
         server = await bunListen(bun, { unix: name, socket });
       },
-      async () => server?.stop(true),
+      () => {
+        server?.stop(true);
+        return Promise.resolve();
+      },
     );
     return new BunListener(server!, { transport: "unix", path }, socketFile);
   }
