@@ -3,48 +3,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import process from "node:process";
 import { fetchRaw, GET } from "../support/fcgi_client.ts";
 import { runtimeCommand, scriptPath } from "../support/runtime.ts";
+import { poll, runCli } from "../support/cli_run.ts";
 import { tempDir } from "../support/server.ts";
-
-async function waitFor(check: () => Promise<boolean>, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("timed out");
-}
-
-// The CLI runs under a shell that reports its real pid and exit status:
-// Deno's child_process reports a child it signalled as killed even when the
-// child handled the signal and exited 0.
-const WRAPPER = '"$@" & pid=$!; echo "pid=$pid" >&2; wait $pid; echo "exit=$?" >&2';
-
-function runCli(args: string[]) {
-  const { command, args: full } = runtimeCommand("cli.ts", args);
-  const child = spawn("sh", ["-c", WRAPPER, "sh", command, ...full], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", () => {
-      const match = /exit=(\d+)/.exec(stderr);
-      resolve(match === null ? null : Number(match[1]));
-    })
-  );
-  const pid = () => Number(/pid=(\d+)/.exec(stderr)?.[1]);
-  const signal = (name: "SIGTERM" | "SIGKILL") => {
-    try {
-      process.kill(pid(), name);
-    } catch {
-      // already gone
-    }
-  };
-  return { child, exited, stderr: () => stderr, signal };
-}
 
 describe("webfcgi serve", () => {
   for (const fixture of ["app_fetch.ts", "app_function.ts"]) {
@@ -54,12 +16,16 @@ describe("webfcgi serve", () => {
       const run = runCli(["serve", app, "--listen", `unix:${socket}`]);
       try {
         let text = "";
-        await waitFor(async () => {
-          const r = await fetchRaw({ path: socket }, { params: GET("/here") });
-          r.conn.close();
-          text = r.cgi.text;
-          return true;
-        });
+        await poll(
+          async () => {
+            const r = await fetchRaw({ path: socket }, { params: GET("/here") });
+            r.conn.close();
+            text = r.cgi.text;
+            return true;
+          },
+          15000,
+          "the app",
+        );
         assert.equal(text, fixture === "app_fetch.ts" ? "cli app: /here" : "function app: GET");
         run.signal("SIGTERM");
         const code = await run.exited;
@@ -130,10 +96,14 @@ describe("webfcgi dev", () => {
     const run = runCli(["dev", app, "--port", "0"]);
     try {
       let url = "";
-      await waitFor(() => {
-        url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(run.stderr())?.[1] ?? "";
-        return Promise.resolve(url !== "");
-      });
+      await poll(
+        () => {
+          url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(run.stderr())?.[1] ?? "";
+          return Promise.resolve(url !== "");
+        },
+        15000,
+        "the dev front's address",
+      );
       const body = await new Promise<string>((resolve, reject) => {
         http.get(`${url}/through/dev`, (res) => {
           let text = "";

@@ -1,42 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { GET, parseCgi, RawConn, requestBytes } from "../support/fcgi_client.ts";
-import { runtimeCommand, scriptPath } from "../support/runtime.ts";
+import { scriptPath } from "../support/runtime.ts";
+import { poll, runCli } from "../support/cli_run.ts";
 import { tempDir } from "../support/server.ts";
-
-// As in serve.test.ts: a shell reports the real pid and exit status.
-const WRAPPER = '"$@" & pid=$!; echo "pid=$pid" >&2; wait $pid; echo "exit=$?" >&2';
-
-function runCli(args: string[]) {
-  const { command, args: full } = runtimeCommand("cli.ts", args);
-  const child = spawn("sh", ["-c", WRAPPER, "sh", command, ...full], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", () => {
-      const match = /exit=(\d+)/.exec(stderr);
-      resolve(match === null ? null : Number(match[1]));
-    })
-  );
-  const pid = () => Number(/pid=(\d+)/.exec(stderr)?.[1]);
-  return { exited, stderr: () => stderr, pid };
-}
-
-/** Polls `check` (errors count as "not yet") until it holds, for at most `ms`. */
-async function poll(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function alive(pid: number): boolean {
   try {
