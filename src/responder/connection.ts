@@ -41,7 +41,8 @@ export class Connection implements ExchangeHost {
   readonly config: ServerConfig;
   #conn: Conn;
   #owner: ConnectionOwner;
-  #decoder = new RecordDecoder();
+  // Bodies in pieces as they arrive: no buffer per record split across reads.
+  #decoder = new RecordDecoder({ pieces: true });
   #exchanges = new Map<number, Exchange>();
   #ready: Exchange[] = [];
   #blocked = new Set<Exchange>();
