@@ -4,8 +4,10 @@
 // to store in the params record than a fresh one.
 import { decodeText } from "../protocol/text.ts";
 
-/** Slots in the cache; a power of two. Collisions just overwrite. */
-const SLOTS = 256;
+/** Slots in the cache; a power of two. */
+const SLOTS = 1024;
+/** Slots tried for a name before one is overwritten. */
+const PROBES = 4;
 /** Longer names are decoded every time (header names are short). */
 const MAX_CACHED = 64;
 
@@ -34,16 +36,27 @@ export class NameCache {
     if (length > MAX_CACHED) return decode(bytes, start, end, ascii);
     let hash = length;
     for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + bytes[i]) | 0;
-    const slot = (hash ^ (hash >>> 8)) & (SLOTS - 1);
-    const key = this.#keys[slot];
-    if (key !== undefined && key.length === length) {
-      let i = 0;
-      while (i < length && key[i] === bytes[start + i]) i++;
-      if (i === length) return this.#names[slot];
+    // A few probes: with one slot per name, two names of every request that
+    // share a slot would evict each other on every request.
+    const first = Math.imul(hash, 0x9e3779b1) >>> 22;
+    let free = -1;
+    for (let p = 0; p < PROBES; p++) {
+      const slot = (first + p) & (SLOTS - 1);
+      const key = this.#keys[slot];
+      if (key === undefined) {
+        free = slot;
+        break;
+      }
+      if (key.length === length) {
+        let i = 0;
+        while (i < length && key[i] === bytes[start + i]) i++;
+        if (i === length) return this.#names[slot];
+      }
     }
     // Decoded on its own, not sliced from `ascii`: a slice could keep a whole
     // params block alive in the cache.
     const name = decodeText(bytes, start, end);
+    const slot = free === -1 ? first : free;
     this.#keys[slot] = bytes.slice(start, end);
     this.#names[slot] = name;
     return name;

@@ -154,6 +154,72 @@ describe("NameCache", () => {
     assert.equal(cache.get(utf8.encode("HTTP_HOST"), 0, 9, null), "HTTP_HOST");
   });
 
+  it("keeps every name of a typical request: the second request decodes none of them", () => {
+    // A miss copies the name's bytes (slice) to keep as its key: count those.
+    let copies = 0;
+    class Counting extends Uint8Array {
+      override slice(start?: number, end?: number): Uint8Array {
+        copies++;
+        return new Uint8Array(this.subarray(start, end));
+      }
+    }
+    const names = [
+      "QUERY_STRING",
+      "REQUEST_METHOD",
+      "CONTENT_TYPE",
+      "CONTENT_LENGTH",
+      "SCRIPT_NAME",
+      "REQUEST_URI",
+      "DOCUMENT_URI",
+      "DOCUMENT_ROOT",
+      "SERVER_PROTOCOL",
+      "REQUEST_SCHEME",
+      "GATEWAY_INTERFACE",
+      "SERVER_SOFTWARE",
+      "REMOTE_ADDR",
+      "REMOTE_PORT",
+      "REMOTE_USER",
+      "SERVER_ADDR",
+      "SERVER_PORT",
+      "SERVER_NAME",
+      "REDIRECT_STATUS",
+      "HTTPS",
+      "PATH_INFO",
+      "SCRIPT_FILENAME",
+      "HTTP_HOST",
+      "HTTP_USER_AGENT",
+      "HTTP_ACCEPT",
+      "HTTP_ACCEPT_LANGUAGE",
+      "HTTP_ACCEPT_ENCODING",
+      "HTTP_COOKIE",
+      "HTTP_CONNECTION",
+      "HTTP_REFERER",
+      "HTTP_UPGRADE_INSECURE_REQUESTS",
+      "HTTP_SEC_FETCH_DEST",
+      "HTTP_SEC_FETCH_MODE",
+      "HTTP_SEC_FETCH_SITE",
+      "HTTP_SEC_FETCH_USER",
+      "HTTP_PRIORITY",
+      "HTTP_CACHE_CONTROL",
+      "HTTP_PRAGMA",
+      "HTTP_DNT",
+      "HTTP_X_FORWARDED_FOR",
+    ];
+    const cache = new NameCache();
+    const request = () => {
+      for (const name of names) {
+        const bytes = new Counting(utf8.encode(name));
+        assert.equal(cache.get(bytes, 0, bytes.length, null), name);
+      }
+    };
+    request();
+    assert.equal(copies, names.length, "the first request: every name is new");
+    copies = 0;
+    request();
+    request();
+    assert.equal(copies, 0, "later requests: all hits");
+  });
+
   it("names that differ in one byte or in length never collide", () => {
     const cache = new NameCache();
     const names = ["HTTP_A", "HTTP_B", "HTTP_AB", "HTTP_", "HTTP_AA", "http_a", "É", "e"];
