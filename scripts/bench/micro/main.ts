@@ -3,6 +3,7 @@
 // Usage: main.ts [budget ms per measurement]
 import process from "node:process";
 import { codecBenchmarks } from "./codec.ts";
+import { exchangeBenchmarks } from "./exchange.ts";
 import type { MicroResult } from "./harness.ts";
 import { mappingBenchmarks } from "./mapping.ts";
 
@@ -11,6 +12,7 @@ const results: MicroResult[] = await codecBenchmarks(budgetMs);
 let unavailable: string | null = null;
 try {
   results.push(...await mappingBenchmarks(budgetMs));
+  results.push(...await exchangeBenchmarks(budgetMs));
 } catch (error) {
   unavailable = `mapping: ${error instanceof Error ? error.message : String(error)}`;
 }
