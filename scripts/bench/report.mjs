@@ -127,7 +127,10 @@ export function markdownPage(run) {
     lines.push("## Micro-benchmarks (in-process, no I/O)", "");
     lines.push(
       "Codec: the public record and name-value codecs. Mapping: the responder's params -> Request and " +
-        "Response -> records steps. Each figure is one time-bounded run.",
+        "Response -> records steps. Exchange: the whole responder path in one process (nginx's bytes for " +
+        "a request into a Connection, the handler, up to END_REQUEST), without a socket; the best of five " +
+        "slices. Each figure is one time-bounded run. Where the rest of the time goes: " +
+        "[docs/performance.md](docs/performance.md).",
       "",
     );
     lines.push(microTable(micro), "");
