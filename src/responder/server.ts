@@ -13,6 +13,8 @@ import type {
 } from "./types.ts";
 
 const SWEEP_MS = 1000;
+/** Refusals at maxConnections are logged at most this often (ms). */
+const REFUSAL_LOG_MS = 10_000;
 const DEFAULT_PORT = 9000;
 const DEFAULT_HOSTNAME = "127.0.0.1";
 
@@ -64,6 +66,9 @@ class Server implements FastCGIServer, ConnectionOwner {
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
   #shutdownTimeout: number | undefined;
   #allow: ((address: string) => boolean) | null;
+  /** Connections refused at maxConnections since the last log line about it. */
+  #refused = 0;
+  #refusalLoggedAt = -Infinity;
   #shutdownPromise: Promise<void> | undefined;
 
   constructor(options: FastCGIServeOptions, handler: FastCGIHandler) {
@@ -148,9 +153,30 @@ class Server implements FastCGIServer, ConnectionOwner {
     return this.#shuttingDown;
   }
 
+  /**
+   * The web server sees a refused connection as a 502; say why here, at
+   * most once per REFUSAL_LOG_MS so that a flood does not flood the log.
+   */
+  #logRefusal(): void {
+    this.#refused++;
+    const now = Date.now();
+    if (now - this.#refusalLoggedAt < REFUSAL_LOG_MS) return;
+    const what = this.#refused === 1
+      ? "a connection"
+      : `${this.#refused} connections since the last such line`;
+    logError(`refused ${what}: maxConnections (${this.config.maxConnections}) are open`);
+    this.#refused = 0;
+    this.#refusalLoggedAt = now;
+  }
+
   #accept(conn: Conn): void {
-    if (this.#shuttingDown || this.#connections.size >= this.config.maxConnections) {
+    if (this.#shuttingDown) {
       conn.destroy();
+      return;
+    }
+    if (this.#connections.size >= this.config.maxConnections) {
+      conn.destroy();
+      this.#logRefusal();
       return;
     }
     const remote = conn.remoteAddr;

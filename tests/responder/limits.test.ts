@@ -250,6 +250,28 @@ describe("maxConnections and maxRequests", () => {
     d.close();
   });
 
+  it("maxConnections: a refusal is logged, and a flood of them only once per 10 s", async () => {
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    try {
+      await using s = await start(echoPath, { maxConnections: 1 });
+      const a = await RawConn.connect(s.target);
+      await sleep(50);
+      const refused: RawConn[] = [];
+      for (let i = 0; i < 5; i++) {
+        const conn = await RawConn.connect(s.target);
+        assert.ok(await within(conn.closed, 2000), `connection ${i + 2} was closed`);
+        refused.push(conn);
+      }
+      const lines = logged.filter((line) => line.includes("maxConnections"));
+      assert.deepEqual(lines, ["webfcgi: refused a connection: maxConnections (1) are open"]);
+      for (const conn of [a, ...refused]) conn.close();
+    } finally {
+      console.error = original;
+    }
+  });
+
   it("maxRequests: a request over the limit gets FCGI_OVERLOADED", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
