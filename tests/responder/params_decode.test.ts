@@ -158,7 +158,7 @@ describe("NameCache", () => {
     // A miss copies the name's bytes (slice) to keep as its key: count those.
     let copies = 0;
     class Counting extends Uint8Array {
-      override slice(start?: number, end?: number): Uint8Array {
+      override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
         copies++;
         return new Uint8Array(this.subarray(start, end));
       }
