@@ -28,12 +28,14 @@ export async function startBackends(ctx, contenders) {
   const started = await Promise.all(contenders.map(async (c) => {
     const dir = path.join(ctx.dir, c.id);
     fs.mkdirSync(dir, { recursive: true });
-    const entry = { ...c, port: await freePort(), socket: path.join(dir, "app.sock"), proc: null };
+    const socket = path.join(dir, "app.sock");
+    const sockets = [socket, ...(c.extraSockets?.(socket) ?? [])];
+    const entry = { ...c, port: await freePort(), socket, sockets, proc: null };
     if (c.scriptRoot) entry.scriptRoot = c.scriptRoot(ctx);
     if (!c.launch) return entry;
     try {
       entry.proc = c.launch(ctx, entry.socket, dir);
-      await waitListening(entry.proc, { path: entry.socket });
+      for (const one of sockets) await waitListening(entry.proc, { path: one });
       return entry;
     } catch (error) {
       failures.push(`${c.id}: did not start: ${String(error?.message ?? error).slice(0, 600)}`);

@@ -78,6 +78,64 @@ export const CONTENDERS = [
         socket,
       ], { dir }),
   },
+  // Two processes on the machine's two cores, as a deployment would run
+  // them (Go's net/http/fcgi uses both cores, PHP-FPM 32 processes): the
+  // CLI's --workers (node:cluster, one shared socket) on Bun and Node; two
+  // servers behind one nginx upstream on Deno, whose --workers is refused
+  // (docs/scaling.md).
+  {
+    id: "webfcgi-deno-x2",
+    label: "webfcgi on Deno, 2 processes",
+    runtime: "deno",
+    kind: "fastcgi",
+    processes: 2,
+    needs: ["deno"],
+    launch: (ctx, socket, dir) => {
+      const [deno, args] = denoRun(ctx, "serve_fcgi.ts", "");
+      const run = args.slice(0, -1).map((a) => `'${a}'`).join(" ");
+      return start("webfcgi-deno-x2", "sh", [
+        "-c",
+        `'${deno}' ${run} '${socket}' & '${deno}' ${run} '${socket}.2' & wait`,
+      ], { dir });
+    },
+    extraSockets: (socket) => [`${socket}.2`],
+  },
+  {
+    id: "webfcgi-bun-x2",
+    label: "webfcgi on Bun, --workers 2",
+    runtime: "bun",
+    kind: "fastcgi",
+    processes: 2,
+    needs: ["bun"],
+    launch: (ctx, socket, dir) =>
+      start("webfcgi-bun-x2", ctx.tools.bun, [
+        path.join(ctx.root, "cli.ts"),
+        "serve",
+        bench(ctx, "app.ts"),
+        "--listen",
+        `unix:${socket}`,
+        "--workers",
+        "2",
+      ], { dir }),
+  },
+  {
+    id: "webfcgi-node-x2",
+    label: "webfcgi on Node, --workers 2",
+    runtime: "node",
+    kind: "fastcgi",
+    processes: 2,
+    needs: ["node"],
+    launch: (ctx, socket, dir) =>
+      start("webfcgi-node-x2", ctx.tools.node, [
+        path.join(ctx.buildDir, "cli.js"),
+        "serve",
+        path.join(ctx.buildDir, "scripts/bench/app.js"),
+        "--listen",
+        `unix:${socket}`,
+        "--workers",
+        "2",
+      ], { dir }),
+  },
   {
     id: "go-fcgi",
     label: "Go net/http/fcgi",
@@ -149,7 +207,8 @@ export const CONTENDERS = [
 
 /** The proxy contender of the same runtime, the "native" reference of a FastCGI contender. */
 export function proxyOf(contender) {
-  if (contender.kind !== "fastcgi") return undefined;
+  // One process against one: the multi-process variants have no such pair.
+  if (contender.kind !== "fastcgi" || (contender.processes ?? 1) > 1) return undefined;
   return CONTENDERS.find((c) => c.kind === "proxy" && c.runtime === contender.runtime)?.id;
 }
 

@@ -13,7 +13,10 @@ export const UPSTREAM_KEEPALIVE = WRK_CONNECTIONS;
 
 function fastcgiServer(contender) {
   return `
-  upstream c_${contender.id} { server unix:${contender.socket}; keepalive ${UPSTREAM_KEEPALIVE}; }
+  upstream c_${contender.id} {
+    ${(contender.sockets ?? [contender.socket]).map((s) => `server unix:${s};`).join(" ")}
+    keepalive ${UPSTREAM_KEEPALIVE};
+  }
   server {
     listen 127.0.0.1:${contender.port};
     location / {

@@ -70,7 +70,7 @@ const failures = [];
 
 async function build() {
   const jobs = [];
-  if (contenders.some((c) => c.id === "webfcgi-node") || microRuntimes.includes("node")) {
+  if (contenders.some((c) => c.id.startsWith("webfcgi-node")) || microRuntimes.includes("node")) {
     jobs.push(
       runToEnd(tools.node, [
         tools.tsc,

@@ -93,6 +93,14 @@ export function targets(table, samples) {
     atLeast(`hello req/s, ${title(rt)} vs Go`, entry("hello", `webfcgi-${rt}`)?.vsGo.rps, 2);
   }
   atLeast("hello req/s, Node vs Go", entry("hello", "webfcgi-node")?.vsGo.rps, 1.3);
+  // The same targets for two processes (Go uses both cores; PHP-FPM runs 32 processes).
+  for (const rt of ["deno", "bun", "node"]) {
+    atLeast(
+      `hello req/s, ${title(rt)} with 2 processes vs Go`,
+      entry("hello", `webfcgi-${rt}-x2`)?.vsGo.rps,
+      rt === "node" ? 1.3 : 2,
+    );
+  }
   const vsNodeFastcgi = pairedRatio(samples, "webfcgi-node", "node-fastcgi", "hello", (s) => s.rps);
   atLeast("hello req/s, Node vs node-fastcgi", vsNodeFastcgi, 5);
   for (const [rt, max] of [["deno", 25], ["bun", 25], ["node", 50]]) {

@@ -5,9 +5,9 @@
 import { int, num } from "./format.mjs";
 
 const GROUPS = [
-  ["Deno", ["webfcgi-deno", "proxy-deno"]],
-  ["Bun", ["webfcgi-bun", "proxy-bun"]],
-  ["Node", ["webfcgi-node", "node-fastcgi", "proxy-node"]],
+  ["Deno", ["webfcgi-deno", "webfcgi-deno-x2", "proxy-deno"]],
+  ["Bun", ["webfcgi-bun", "webfcgi-bun-x2", "proxy-bun"]],
+  ["Node", ["webfcgi-node", "webfcgi-node-x2", "node-fastcgi", "proxy-node"]],
   ["Go", ["go-fcgi"]],
   ["PHP", ["php-fpm"]],
   ["nginx", ["nginx-return"]],
@@ -57,7 +57,7 @@ function panel(y0, title, rows, { format, refLines }) {
     if (members.length === 0) continue;
     out.push(`<text x="10" y="${y + 15}" class="group">${esc(group)}</text>`);
     for (const { contender, value } of members) {
-      const label = contender.label.replace(/^webfcgi on \w+$/, "webfcgi");
+      const label = contender.label.replace(/^webfcgi on \w+/, "webfcgi");
       bars.push(
         `<text x="${LABEL_W - 8}" y="${y + 15}" class="label" text-anchor="end">${
           esc(label)
