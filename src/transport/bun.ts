@@ -3,7 +3,7 @@
 // Inherited fds (no documented Bun API), cluster workers (which share the
 // primary's socket) and the client stay on node:net.
 import cluster from "node:cluster";
-import { join } from "./join.ts";
+import { gather } from "./join.ts";
 import { nodeTransport } from "./node.ts";
 import type { Addr, Conn, ConnHandlers, Listener, ListenOptions, Transport } from "./types.ts";
 import { bindUnix, DEFAULT_SOCKET_MODE, type FileId, removeIfOurs } from "./unix_socket.ts";
@@ -21,8 +21,6 @@ export interface BunSocket {
   setNoDelay?(noDelay?: boolean): boolean;
 }
 
-/** Below this, queued pieces are copied into one buffer before the write. */
-const CONCAT_LIMIT = 16384;
 /** Queued bytes that are sent at once instead of at the end of the turn. */
 const FLUSH_LIMIT = 65536;
 /** Unsent bytes above which write() asks the caller to wait for drain. */
@@ -154,7 +152,7 @@ export class BunNativeConn implements Conn {
    */
   #send(pieces: Uint8Array[], size: number): void {
     const socket = this.#socket;
-    if (pieces.length > 1 && size <= CONCAT_LIMIT) pieces = [join(pieces, size)];
+    if (pieces.length > 1) pieces = gather(pieces);
     let sent = 0;
     for (let i = 0; i < pieces.length; i++) {
       const piece = pieces[i];

@@ -5,7 +5,7 @@ import cluster from "node:cluster";
 import * as fs from "node:fs";
 import { setImmediate } from "node:timers";
 import { fdLimit } from "./fd_limit.ts";
-import { join } from "./join.ts";
+import { gather } from "./join.ts";
 import {
   addressInUse,
   bindUnix,
@@ -24,8 +24,6 @@ import type {
   Transport,
 } from "./types.ts";
 
-/** Below this, queued pieces are copied into one buffer; above, corked. */
-const CONCAT_LIMIT = 16384;
 /** Queued bytes that force an immediate flush. */
 const FLUSH_LIMIT = 65536;
 /** How long an ended connection waits for the peer's FIN. */
@@ -108,12 +106,12 @@ class NodeConn implements Conn {
     if (queue.length === 0 || this.#closed) return;
     const socket = this.#socket;
     let ok: boolean;
-    if (queue.length === 1) ok = socket.write(queue[0]);
-    else if (this.#queued <= CONCAT_LIMIT) ok = socket.write(join(queue, this.#queued));
+    const buffers = queue.length === 1 ? queue : gather(queue);
+    if (buffers.length === 1) ok = socket.write(buffers[0]);
     else {
       socket.cork();
       ok = true;
-      for (const piece of queue) ok = socket.write(piece) && ok;
+      for (const buffer of buffers) ok = socket.write(buffer) && ok;
       socket.uncork();
     }
     this.#queue = [];

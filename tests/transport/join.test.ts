@@ -1,8 +1,9 @@
-// Pieces written in one turn leave as one buffer: a view when they lie side
-// by side (records from the responder's slab), a copy otherwise.
+// Pieces written in one turn leave in as few buffers as is cheap: small
+// pieces joined (a view when they lie side by side, as records from the
+// responder's slab do, else a copy), large body pieces as they are.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "../../src/transport/join.ts";
+import { gather, GATHER_LIMIT, join, LARGE_PIECE } from "../../src/transport/join.ts";
 import { recordBytes } from "../../src/responder/out_slab.ts";
 
 describe("join", () => {
@@ -35,6 +36,40 @@ describe("join", () => {
     const joined = join([a, b], 3);
     a[0] = 9;
     assert.deepEqual([...joined], [1, 2, 3]);
+  });
+});
+
+describe("gather", () => {
+  it("a streamed response's small records from the slab: one view, no copy", () => {
+    const slab = new Uint8Array(20000);
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < 16544; at += 2064) pieces.push(slab.subarray(at, at + 2064));
+    const buffers = gather(pieces);
+    assert.equal(buffers.length, 1);
+    assert.equal(buffers[0].buffer, slab.buffer);
+    assert.equal(buffers[0].length, 2064 * pieces.length);
+  });
+
+  it("large pieces go out as they are, the small ones around them joined", () => {
+    const head = new Uint8Array(100).fill(1);
+    const header = new Uint8Array(8).fill(2);
+    const body = new Uint8Array(LARGE_PIECE + 1).fill(3);
+    const end = new Uint8Array(16).fill(4);
+    const buffers = gather([head, header, body, header, body, end]);
+    assert.equal(buffers.length, 5);
+    assert.deepEqual(buffers.map((b) => b.length), [108, body.length, 8, body.length, 16]);
+    assert.equal(buffers[1], body, "the body piece itself, not a copy");
+    assert.deepEqual([...buffers[0]], [...head, ...header]);
+  });
+
+  it("small pieces are joined into buffers of at most GATHER_LIMIT bytes, in order", () => {
+    const pieces = Array.from({ length: 40 }, (_, i) => new Uint8Array(4000).fill(i));
+    const buffers = gather(pieces);
+    assert.ok(buffers.every((b) => b.length <= GATHER_LIMIT));
+    assert.equal(buffers.length, Math.ceil((40 * 4000) / (Math.floor(GATHER_LIMIT / 4000) * 4000)));
+    const all = buffers.flatMap((b) => [...b]);
+    assert.equal(all.length, 160000);
+    for (let i = 0; i < 40; i++) assert.equal(all[i * 4000], i);
   });
 });
 
