@@ -82,9 +82,11 @@ export const CONTENDERS = [
   // them (Go's net/http/fcgi uses both cores, PHP-FPM 32 processes): the
   // CLI's --workers (node:cluster, one shared socket) on Bun and Node; two
   // servers behind one nginx upstream on Deno, whose --workers is refused
-  // (docs/scaling.md).
+  // (docs/scaling.md). Optional (--all or --only): they add a third to the
+  // run's time, and on two cores shared with nginx and wrk they gain little.
   {
     id: "webfcgi-deno-x2",
+    optional: true,
     label: "webfcgi on Deno, 2 processes",
     runtime: "deno",
     kind: "fastcgi",
@@ -102,6 +104,7 @@ export const CONTENDERS = [
   },
   {
     id: "webfcgi-bun-x2",
+    optional: true,
     label: "webfcgi on Bun, --workers 2",
     runtime: "bun",
     kind: "fastcgi",
@@ -120,6 +123,7 @@ export const CONTENDERS = [
   },
   {
     id: "webfcgi-node-x2",
+    optional: true,
     label: "webfcgi on Node, --workers 2",
     runtime: "node",
     kind: "fastcgi",

@@ -7,7 +7,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --case a,b,...        cases: hello, 1m, upload, stream16k, micro
   --rounds N            rounds (default 3; quick 1)
   --seconds N           seconds per timed load (default 3; quick 1)
-  --warmup N            seconds of warm-up per contender and case (default 1)
+  --warmup N            seconds of untimed load right before every timed load (default 3; quick 1)
+  --all                 also the optional contenders (webfcgi with 2 processes: ${
+  CONTENDERS.filter((c) => c.optional).map((c) => c.id).join(", ")
+})
   --keep                keep the run's temp dir (configs and logs of every process)
   --write               write BENCHMARKS.md and docs/bench.svg even for a quick or narrowed run
   --help`;
@@ -16,7 +19,9 @@ export const CASE_IDS = ["hello", "1m", "upload", "stream16k", "micro"];
 
 function list(value, known, what) {
   const wanted = value.split(",").map((s) => s.trim()).filter(Boolean);
-  const picked = known.filter((id) => wanted.some((w) => id === w || id.startsWith(w)));
+  // An exact id means that one only; anything else is a prefix.
+  const matches = (w, id) => known.includes(w) ? id === w : id.startsWith(w);
+  const picked = known.filter((id) => wanted.some((w) => matches(w, id)));
   const unknown = wanted.filter((w) => !known.some((id) => id === w || id.startsWith(w)));
   if (unknown.length > 0) throw new Error(`unknown ${what}: ${unknown.join(", ")}`);
   return picked;
@@ -34,7 +39,7 @@ function positiveInt(value, name) {
 export function parseOptions(argv) {
   const options = {
     quick: false,
-    only: CONTENDERS.map((c) => c.id),
+    only: CONTENDERS.filter((c) => !c.optional).map((c) => c.id),
     cases: CASE_IDS,
     rounds: null,
     seconds: null,
@@ -77,6 +82,9 @@ export function parseOptions(argv) {
       case "--keep":
         options.keep = true;
         break;
+      case "--all":
+        options.only = CONTENDERS.map((c) => c.id);
+        break;
       case "--write":
         options.write = true;
         break;
@@ -90,6 +98,6 @@ export function parseOptions(argv) {
   }
   options.rounds ??= options.quick ? 1 : 3;
   options.seconds ??= options.quick ? 1 : 3;
-  options.warmup ??= 1;
+  options.warmup ??= options.quick ? 1 : 3;
   return options;
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startBackends, startNginx } from "./backends.mjs";
 import { cases as allCases } from "./cases.mjs";
 import { CONTENDERS } from "./contenders.mjs";
-import { preflight, timedRounds, warmUp } from "./load.mjs";
+import { preflight, timedRounds } from "./load.mjs";
 import { runMicro } from "./micro_runner.mjs";
 import { parseOptions, USAGE } from "./options.mjs";
 import { installCleanup, runToEnd, stopAll } from "./procs.mjs";
@@ -128,10 +128,9 @@ async function main() {
     const nginx = await startNginx(ctx, active);
     const ok = await preflight(active, loadCases, failures);
     for (const f of failures) console.warn(`  ! ${f}`);
-    console.log(`warm-up (${options.warmup} s per contender and case) ...`);
-    await warmUp(ctx, active, loadCases, ok, options.warmup);
     console.log(
-      `timed: ${options.rounds} round(s) x ${options.seconds} s, wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS}`,
+      `timed: ${options.rounds} round(s) x ${options.seconds} s, each after ${options.warmup} s ` +
+        `of warm-up, wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS}`,
     );
     samples = await timedRounds(ctx, active, loadCases, ok, nginx.workers, options, failures);
     await stopAll();
