@@ -93,8 +93,10 @@ export function targets(table, samples) {
     atLeast(`hello req/s, ${title(rt)} vs Go`, entry("hello", `webfcgi-${rt}`)?.vsGo.rps, 2);
   }
   atLeast("hello req/s, Node vs Go", entry("hello", "webfcgi-node")?.vsGo.rps, 1.3);
-  // The same targets for two processes (Go uses both cores; PHP-FPM runs 32 processes).
+  // The same targets for two processes (Go uses both cores; PHP-FPM runs 32
+  // processes), when those optional contenders ran.
   for (const rt of ["deno", "bun", "node"]) {
+    if (!entry("hello", `webfcgi-${rt}-x2`)) continue;
     atLeast(
       `hello req/s, ${title(rt)} with 2 processes vs Go`,
       entry("hello", `webfcgi-${rt}-x2`)?.vsGo.rps,
