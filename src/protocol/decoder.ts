@@ -5,7 +5,20 @@ import type { FastCGIRecord } from "./record.ts";
 /** The content of every empty record. */
 const EMPTY = new Uint8Array(0);
 
-/** Options of a {@linkcode RecordDecoder}. */
+/**
+ * Options of a {@linkcode RecordDecoder}.
+ *
+ * @example
+ * ```ts
+ * import { RecordDecoder, type RecordDecoderOptions } from "@webfcgi/webfcgi";
+ * const options: RecordDecoderOptions = { pieces: true };
+ * const decoder = new RecordDecoder(options);
+ * // A STDIN record of 4 bytes ("body"), split after 10 of its 12 bytes:
+ * const record = new Uint8Array([1, 5, 0, 1, 0, 4, 0, 0, 98, 111, 100, 121]);
+ * decoder.push(record.subarray(0, 10), (r) => console.log(r.content)); // Uint8Array(2) [98, 111]
+ * decoder.push(record.subarray(10), (r) => console.log(r.content)); // Uint8Array(2) [100, 121]
+ * ```
+ */
 export interface RecordDecoderOptions {
   /**
    * Hand over the content of stream records (PARAMS, STDIN, STDOUT, STDERR,
