@@ -96,8 +96,7 @@ export class RecordDecoder {
       const contentStart = pos + FCGI_HEADER_LEN;
       if (end - pos < total) {
         if (this.#inPieces(chunk, pos, contentLength)) {
-          this.#startStream(chunk[pos + 1], (chunk[pos + 2] << 8) | chunk[pos + 3], chunk, pos);
-          this.#offset += FCGI_HEADER_LEN;
+          this.#startStream(chunk, pos);
           // The record goes on past this chunk, which it uses up.
           this.#continueStream(chunk.subarray(contentStart), onRecord);
           return;
@@ -124,11 +123,13 @@ export class RecordDecoder {
       (header[at + 2] | header[at + 3]) !== 0;
   }
 
-  #startStream(type: number, id: number, header: Uint8Array, at: number): void {
-    this.#streamType = type;
-    this.#streamId = id;
+  /** Enters the record whose header is at `at`: its content follows in pieces. */
+  #startStream(header: Uint8Array, at: number): void {
+    this.#streamType = header[at + 1];
+    this.#streamId = (header[at + 2] << 8) | header[at + 3];
     this.#contentLeft = (header[at + 4] << 8) | header[at + 5];
     this.#paddingLeft = header[at + 6];
+    this.#offset += FCGI_HEADER_LEN;
   }
 
   /**
@@ -179,10 +180,9 @@ export class RecordDecoder {
       const contentLength = (pending[4] << 8) | pending[5];
       if (this.#inPieces(pending, 0, contentLength)) {
         // The header was split; the content goes out in pieces from here.
-        this.#startStream(pending[1], (pending[2] << 8) | pending[3], pending, 0);
+        this.#startStream(pending, 0);
         this.#pending = null;
         this.#pendingLength = 0;
-        this.#offset += FCGI_HEADER_LEN;
         const used = this.#continueStream(chunk.subarray(pos), onRecord);
         return used < 0 ? -1 : pos + used;
       }
