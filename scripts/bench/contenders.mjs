@@ -23,6 +23,12 @@ const denoRun = (ctx, file, socket) => [
   ["run", "-A", "--no-lock", "--quiet", bench(ctx, file), socket],
 ];
 
+/** `runtime cli serve app --workers 2` on `socket`. */
+function serveWorkers(id, runtime, cli, app, socket, dir) {
+  const args = [cli, "serve", app, "--listen", `unix:${socket}`, "--workers", "2"];
+  return start(id, runtime, args, { dir });
+}
+
 // PHP-FPM keeps a worker on a connection for as long as nginx keeps it
 // (fastcgi_keep_conn), so the pool needs a worker for each of nginx's
 // concurrent upstream connections (at most one per wrk connection); fewer
@@ -111,15 +117,14 @@ export const CONTENDERS = [
     processes: 2,
     needs: ["bun"],
     launch: (ctx, socket, dir) =>
-      start("webfcgi-bun-x2", ctx.tools.bun, [
+      serveWorkers(
+        "webfcgi-bun-x2",
+        ctx.tools.bun,
         path.join(ctx.root, "cli.ts"),
-        "serve",
         bench(ctx, "app.ts"),
-        "--listen",
-        `unix:${socket}`,
-        "--workers",
-        "2",
-      ], { dir }),
+        socket,
+        dir,
+      ),
   },
   {
     id: "webfcgi-node-x2",
@@ -130,15 +135,14 @@ export const CONTENDERS = [
     processes: 2,
     needs: ["node"],
     launch: (ctx, socket, dir) =>
-      start("webfcgi-node-x2", ctx.tools.node, [
+      serveWorkers(
+        "webfcgi-node-x2",
+        ctx.tools.node,
         path.join(ctx.buildDir, "cli.js"),
-        "serve",
         path.join(ctx.buildDir, "scripts/bench/app.js"),
-        "--listen",
-        `unix:${socket}`,
-        "--workers",
-        "2",
-      ], { dir }),
+        socket,
+        dir,
+      ),
   },
   {
     id: "go-fcgi",

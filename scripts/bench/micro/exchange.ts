@@ -4,34 +4,32 @@
 // request is the socket and the event loop.
 import { Connection, type ConnectionOwner } from "../../../src/responder/connection.ts";
 import { resolveConfig } from "../../../src/responder/config.ts";
-import { encodePairs, encodeRecord, RecordType } from "../../../mod.ts";
+import {
+  encodeBeginRequestBody,
+  encodePairs,
+  encodeRecord,
+  encodeStream,
+  FCGI_KEEP_CONN,
+  RecordType,
+  Role,
+} from "../../../mod.ts";
+import { join } from "../../../src/transport/join.ts";
 import type { Conn, ConnHandlers } from "../../../src/transport/types.ts";
 import { NGINX_PARAMS } from "./params_fixture.ts";
 import type { MicroResult } from "./harness.ts";
 
 /** The bytes nginx sends for a GET (or a POST with `body`) with keep-conn, as one chunk. */
 function requestBytes(id: number, params: Record<string, string>, body?: Uint8Array): Uint8Array {
-  const begin = new Uint8Array([0, 1, 1, 0, 0, 0, 0, 0]);
-  const pairs = encodePairs(Object.entries(params));
   const parts = [
-    encodeRecord(RecordType.BEGIN_REQUEST, id, begin),
-    encodeRecord(RecordType.PARAMS, id, pairs),
-    encodeRecord(RecordType.PARAMS, id, new Uint8Array(0)),
+    encodeRecord(
+      RecordType.BEGIN_REQUEST,
+      id,
+      encodeBeginRequestBody(Role.RESPONDER, FCGI_KEEP_CONN),
+    ),
+    encodeStream(RecordType.PARAMS, id, encodePairs(Object.entries(params)), true),
+    encodeStream(RecordType.STDIN, id, body ?? new Uint8Array(0), true),
   ];
-  if (body !== undefined) {
-    for (let at = 0; at < body.length; at += 65528) {
-      parts.push(encodeRecord(RecordType.STDIN, id, body.subarray(at, at + 65528)));
-    }
-  }
-  parts.push(encodeRecord(RecordType.STDIN, id, new Uint8Array(0)));
-  const size = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return join(parts, parts.reduce((n, part) => n + part.length, 0));
 }
 
 class FakeConn implements Conn {
