@@ -7,7 +7,15 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import { fetchRaw, GET, parseCgi, RawConn, requestBytes, T } from "../support/fcgi_client.ts";
+import {
+  concat,
+  fetchRaw,
+  GET,
+  parseCgi,
+  RawConn,
+  requestBytes,
+  T,
+} from "../support/fcgi_client.ts";
 import { requirePeer } from "../support/peers.ts";
 import { runtimeCommand } from "../support/runtime.ts";
 import { tempDir } from "../support/server.ts";
@@ -40,14 +48,7 @@ async function startSlow(socket: string): Promise<RawConn> {
 }
 
 function stdoutOf(conn: RawConn): Uint8Array {
-  const parts = conn.records.filter((r) => r.type === T.STDOUT).map((r) => r.content);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concat(conn.records.filter((r) => r.type === T.STDOUT).map((r) => r.content));
 }
 
 function kill(pid: number, signal: "SIGTERM" | "SIGKILL"): void {

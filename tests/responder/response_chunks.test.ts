@@ -4,7 +4,7 @@
 // formed and every body arrives intact.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fetchRaw, GET, RawConn, requestBytes, T } from "../support/fcgi_client.ts";
+import { concat, fetchRaw, GET, RawConn, requestBytes, T } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
 
 const SIZES = [0, 1, 7, 8, 9, 4087, 4088, 4089, 8192, 65527, 65528, 65529, 200001];
@@ -13,16 +13,6 @@ function pattern(size: number, seed: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 7 + seed) & 255;
   return bytes;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function checkRecords(records: Array<{ type: number; content: Uint8Array; padding: number }>) {

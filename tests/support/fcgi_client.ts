@@ -66,7 +66,7 @@ export function begin(id: number, role = 1, keepConn = false): Uint8Array {
   return rec(T.BEGIN, id, new Uint8Array([0, role, keepConn ? 1 : 0, 0, 0, 0, 0, 0]));
 }
 
-export function concat(chunks: Uint8Array[]): Uint8Array {
+export function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const total = chunks.reduce((n, c) => n + c.length, 0);
   const out = new Uint8Array(total);
   let at = 0;
