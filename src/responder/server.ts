@@ -3,7 +3,7 @@ import type { Addr, Conn, Listener, ListenOptions } from "../transport/types.ts"
 import { resolveConfig, type ServerConfig } from "./config.ts";
 import { Connection, type ConnectionOwner } from "./connection.ts";
 import { FastCGIAbortError } from "./exchange.ts";
-import { logError } from "./log.ts";
+import { RateLimitedLog } from "./log.ts";
 import { allowListFromEnv, peerFilter } from "./peer_filter.ts";
 import type {
   FastCGIHandler,
@@ -46,6 +46,11 @@ function chooseAddress(options: FastCGIServeOptions): Target {
   return { hostname: DEFAULT_HOSTNAME, port: DEFAULT_PORT, inherited: false };
 }
 
+/** "a connection", or "N connections since the last such line". */
+function connections(count: number): string {
+  return count === 1 ? "a connection" : `${count} connections since the last such line`;
+}
+
 function describe(addr: Addr): string {
   if (addr.transport === "unix") return `unix:${addr.path}`;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -66,9 +71,10 @@ class Server implements FastCGIServer, ConnectionOwner {
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
   #shutdownTimeout: number | undefined;
   #allow: ((address: string) => boolean) | null;
-  /** Connections refused at maxConnections since the last log line about it. */
-  #refused = 0;
-  #refusalLoggedAt = -Infinity;
+  // The web server sees a refused connection as a 502: say why here, but
+  // not once per connection, or a flood floods the log.
+  #fullRefusals = new RateLimitedLog(REFUSAL_LOG_MS);
+  #peerRefusals = new RateLimitedLog(REFUSAL_LOG_MS);
   #shutdownPromise: Promise<void> | undefined;
 
   constructor(options: FastCGIServeOptions, handler: FastCGIHandler) {
@@ -153,22 +159,6 @@ class Server implements FastCGIServer, ConnectionOwner {
     return this.#shuttingDown;
   }
 
-  /**
-   * The web server sees a refused connection as a 502; say why here, at
-   * most once per REFUSAL_LOG_MS so that a flood does not flood the log.
-   */
-  #logRefusal(): void {
-    this.#refused++;
-    const now = Date.now();
-    if (now - this.#refusalLoggedAt < REFUSAL_LOG_MS) return;
-    const what = this.#refused === 1
-      ? "a connection"
-      : `${this.#refused} connections since the last such line`;
-    logError(`refused ${what}: maxConnections (${this.config.maxConnections}) are open`);
-    this.#refused = 0;
-    this.#refusalLoggedAt = now;
-  }
-
   #accept(conn: Conn): void {
     if (this.#shuttingDown) {
       conn.destroy();
@@ -176,13 +166,20 @@ class Server implements FastCGIServer, ConnectionOwner {
     }
     if (this.#connections.size >= this.config.maxConnections) {
       conn.destroy();
-      this.#logRefusal();
+      this.#fullRefusals.log((count) =>
+        `refused ${connections(count)}: maxConnections (${this.config.maxConnections}) are open`
+      );
       return;
     }
     const remote = conn.remoteAddr;
     if (this.#allow !== null && remote.transport === "tcp" && !this.#allow(remote.hostname)) {
-      logError(`refused a connection from ${remote.hostname} (not in FCGI_WEB_SERVER_ADDRS)`);
       conn.destroy();
+      this.#peerRefusals.log((count) =>
+        count === 1
+          ? `refused a connection from ${remote.hostname} (not in FCGI_WEB_SERVER_ADDRS)`
+          : `refused ${connections(count)} from addresses not in FCGI_WEB_SERVER_ADDRS ` +
+            `(the last from ${remote.hostname})`
+      );
       return;
     }
     this.#connections.add(new Connection(conn, this));

@@ -192,6 +192,22 @@ describe("allowedAddresses end to end", () => {
     }
   });
 
+  it("refusals are logged once at once, then at most once per 10 s (a flood does not flood the log)", async () => {
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    try {
+      await using s = await start(hello, { allowedAddresses: ["10.1.2.3"] });
+      for (let i = 0; i < 5; i++) await refused(s.target);
+    } finally {
+      console.error = original;
+    }
+    const lines = logged.filter((line) => line.includes("FCGI_WEB_SERVER_ADDRS"));
+    assert.deepEqual(lines, [
+      "webfcgi: refused a connection from 127.0.0.1 (not in FCGI_WEB_SERVER_ADDRS)",
+    ]);
+  });
+
   it("Unix socket peers are not filtered", async () => {
     await using s = await start(hello, {
       path: path.join(tempDir(), "f.sock"),

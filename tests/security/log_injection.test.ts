@@ -6,16 +6,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { FastCGIHandler } from "../../mod.ts";
-import { escapeControl } from "../../src/responder/log.ts";
+import { escapeControl, RateLimitedLog } from "../../src/responder/log.ts";
 import { fetchRaw, GET, type RequestSpec } from "../support/fcgi_client.ts";
 import { start } from "../support/server.ts";
 
 const enc = new TextEncoder();
 /** What an attacker appends: a line break, a forged entry, a terminal escape, NEL, LS. */
-const EVIL = "\r\nwebfcgi: forged entry\u001b[2J\u0000\u007f\u0085\u2028end";
-const ESCAPED = "\\r\\nwebfcgi: forged entry\\x1b[2J\\x00\\x7f\\x85\\u2028end";
+// U+202E (right-to-left override) would show "end" and what follows reversed.
+const EVIL = "\r\nwebfcgi: forged entry\u001b[2J\u0000\u007f\u0085\u2028\u202eend";
+const ESCAPED = "\\r\\nwebfcgi: forged entry\\x1b[2J\\x00\\x7f\\x85\\u2028\\u202eend";
 // deno-lint-ignore no-control-regex
-const CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202e]/;
 
 async function logsOf(handler: FastCGIHandler, spec: RequestSpec) {
   const logged: string[] = [];
@@ -47,11 +48,14 @@ function assertOneEntry(entry: string): void {
 }
 
 describe("log injection", () => {
-  it("escapes every C0 control, DEL, C1 and U+2028/9, and nothing else", () => {
+  it("escapes every C0 control, DEL, C1, U+2028/9 and bidi control, and nothing else", () => {
+    const bidi = (code: number) =>
+      code === 0x61c || code === 0x200e || code === 0x200f ||
+      (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
     for (let code = 0; code < 0x3000; code++) {
       const char = String.fromCharCode(code);
       const control = code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 ||
-        code === 0x2029;
+        code === 0x2029 || bidi(code);
       const escaped = escapeControl(`a${char}b`);
       if (control) {
         assert.notEqual(escaped, `a${char}b`, `U+${code.toString(16)} is escaped`);
@@ -121,6 +125,30 @@ describe("log injection", () => {
       assertOneEntry(entries[0]);
       assert.equal(entries[0].split("\n").length, 1, "no stack: one line");
       assert.ok(entries[0].includes("raw "), entries[0]);
+    }
+  });
+});
+
+describe("RateLimitedLog", () => {
+  it("writes the first line at once, then one per interval with the count in between", () => {
+    let now = 1_000_000;
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    try {
+      const log = new RateLimitedLog(10_000, () => now);
+      const line = (count: number) => `refused ${count}`;
+      log.log(line);
+      for (let i = 0; i < 4; i++) {
+        now += 2000;
+        log.log(line);
+      }
+      assert.deepEqual(logged, ["webfcgi: refused 1"], "four more within 10 s: none written");
+      now += 2001;
+      log.log(line);
+      assert.deepEqual(logged, ["webfcgi: refused 1", "webfcgi: refused 5"]);
+    } finally {
+      console.error = original;
     }
   });
 });
