@@ -33,8 +33,8 @@ export type {
   FastCGIServer,
 } from "./src/responder/types.ts";
 export type { Params } from "./src/responder/params.ts";
-export { FastCGIRequestError } from "./src/responder/request.ts";
-export { FastCGIAbortError } from "./src/responder/exchange.ts";
+export { FastCGIRequestError } from "./src/responder/request_error.ts";
+export { FastCGIAbortError } from "./src/responder/abort_error.ts";
 export type { Addr, NetAddr, UnixAddr } from "./src/transport/types.ts";
 export { FastCGIClient, type FastCGIFetchInit, fetchFastCGI } from "./src/client/client.ts";
 export type {

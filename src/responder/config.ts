@@ -9,6 +9,8 @@ export interface ServerConfig {
   maxParamsBytes: number;
   paramsTimeout: number;
   idleTimeout: number;
+  maxUnreadBody: number;
+  bodyStallTimeout: number;
   multiplex: boolean;
 }
 
@@ -19,6 +21,8 @@ export const DEFAULTS = {
   maxParamsBytes: 262144,
   paramsTimeout: 30000,
   idleTimeout: 120000,
+  maxUnreadBody: 1048576,
+  bodyStallTimeout: 5000,
 } as const;
 
 /**
@@ -76,6 +80,12 @@ export function resolveConfig(
     maxParamsBytes: limit("maxParamsBytes", options.maxParamsBytes, DEFAULTS.maxParamsBytes),
     paramsTimeout: limit("paramsTimeout", options.paramsTimeout, DEFAULTS.paramsTimeout),
     idleTimeout: limit("idleTimeout", options.idleTimeout, DEFAULTS.idleTimeout),
+    maxUnreadBody: limit("maxUnreadBody", options.maxUnreadBody, DEFAULTS.maxUnreadBody),
+    bodyStallTimeout: limit(
+      "bodyStallTimeout",
+      options.bodyStallTimeout,
+      DEFAULTS.bodyStallTimeout,
+    ),
     multiplex: options.multiplex ?? true,
   };
 }

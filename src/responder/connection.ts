@@ -14,9 +14,14 @@ import { decodePairs, encodePairs } from "../protocol/pairs.ts";
 import { encodeRecord, type FastCGIRecord } from "../protocol/record.ts";
 import type { Conn } from "../transport/types.ts";
 import type { ServerConfig } from "./config.ts";
-import { Exchange, type ExchangeHost, FastCGIAbortError } from "./exchange.ts";
+import { FastCGIAbortError } from "./abort_error.ts";
+import { Exchange, type ExchangeHost } from "./exchange.ts";
+import { BODY_HIGH_WATER_MARK } from "./input_stream.ts";
 import { logError } from "./log.ts";
 import { endRecords } from "./records_out.ts";
+
+/** Ms a request may leave its body unread before a connection it holds alone reads ahead. */
+const READ_AHEAD_AFTER_MS = 1000;
 
 /** What a connection shares with its server: limits, counters, the clock. */
 export interface ConnectionOwner {
@@ -46,7 +51,11 @@ export class Connection implements ExchangeHost {
   #exchanges = new Map<number, Exchange>();
   #ready: Exchange[] = [];
   #blocked = new Set<Exchange>();
+  /** A reply no handler paces found the socket full: reading waits for drain. */
+  #awaitingDrain = false;
   #paused = false;
+  /** The web server has shown it multiplexes: asked for FCGI_MPXS_CONNS, or sent two requests at once. */
+  #multiplexed = false;
   #drainWaiters: Array<() => void> = [];
   #closed = false;
   #ending = false;
@@ -142,18 +151,29 @@ export class Connection implements ExchangeHost {
       this.#owner.shuttingDown || this.#owner.activeRequests >= this.config.maxRequests
     ) refusal = ProtocolStatus.OVERLOADED;
     if (refusal !== undefined) {
-      this.write(endRecords(id, 0, refusal, false));
+      this.reply(endRecords(id, 0, refusal, false));
       if (!keepConn && this.#exchanges.size === 0) this.#end();
       return;
     }
     const exchange = new Exchange(this, id, role, keepConn, Date.now());
     this.#exchanges.set(id, exchange);
     this.#owner.activeRequests++;
+    if (this.#exchanges.size > 1) this.#setMultiplexed();
+  }
+
+  /**
+   * From now on a request's unread body may hold maxUnreadBody before it
+   * pauses the connection, so that the other requests on it go on.
+   */
+  #setMultiplexed(): void {
+    if (this.#multiplexed) return;
+    this.#multiplexed = true;
+    for (const exchange of this.#blocked) exchange.readAhead(this.config.maxUnreadBody);
   }
 
   #management(record: FastCGIRecord): void {
     if (record.type !== RecordType.GET_VALUES) {
-      this.write(encodeRecord(RecordType.UNKNOWN_TYPE, 0, encodeUnknownTypeBody(record.type)));
+      this.reply(encodeRecord(RecordType.UNKNOWN_TYPE, 0, encodeUnknownTypeBody(record.type)));
       return;
     }
     const known: Record<string, string> = {
@@ -161,11 +181,15 @@ export class Connection implements ExchangeHost {
       [FCGI_MAX_REQS]: String(this.config.maxRequests),
       [FCGI_MPXS_CONNS]: this.config.multiplex ? "1" : "0",
     };
-    const answer: Array<[string, string]> = [];
+    // Each name answered once: the answer stays three pairs long, however
+    // often a name is asked.
+    const answer = new Map<string, string>();
     for (const [name] of decodePairs(record.content)) {
-      if (Object.hasOwn(known, name)) answer.push([name, known[name]]);
+      if (Object.hasOwn(known, name)) answer.set(name, known[name]);
+      // A peer that asks whether we multiplex is one that will.
+      if (name === FCGI_MPXS_CONNS && this.config.multiplex) this.#setMultiplexed();
     }
-    this.write(encodeRecord(RecordType.GET_VALUES_RESULT, 0, encodePairs(answer)));
+    this.reply(encodeRecord(RecordType.GET_VALUES_RESULT, 0, encodePairs(answer)));
   }
 
   // --- ExchangeHost ---
@@ -173,6 +197,16 @@ export class Connection implements ExchangeHost {
   write(bytes: Uint8Array): boolean {
     if (this.#closed) return true;
     return this.#conn.write(bytes);
+  }
+
+  reply(bytes: Uint8Array): void {
+    if (this.write(bytes) || this.#awaitingDrain || this.#closed) return;
+    this.#awaitingDrain = true;
+    this.#updatePause();
+    this.drained().then(() => {
+      this.#awaitingDrain = false;
+      this.#updatePause();
+    });
   }
 
   drained(): Promise<void> {
@@ -186,10 +220,19 @@ export class Connection implements ExchangeHost {
     for (const wake of waiters) wake();
   }
 
+  bodyLimit(): number {
+    return this.#multiplexed ? this.config.maxUnreadBody : BODY_HIGH_WATER_MARK;
+  }
+
   block(exchange: Exchange, blocked: boolean): void {
     if (blocked) this.#blocked.add(exchange);
     else this.#blocked.delete(exchange);
-    const pause = this.#blocked.size > 0;
+    this.#updatePause();
+  }
+
+  /** Reads while no request body blocks and no unpaced reply waits for drain. */
+  #updatePause(): void {
+    const pause = this.#blocked.size > 0 || this.#awaitingDrain;
     if (pause === this.#paused || this.#closed || this.#ending) return;
     this.#paused = pause;
     if (pause) this.#conn.pause();
@@ -199,10 +242,7 @@ export class Connection implements ExchangeHost {
   finished(exchange: Exchange): void {
     if (this.#exchanges.get(exchange.id) === exchange) this.#exchanges.delete(exchange.id);
     this.#blocked.delete(exchange);
-    if (this.#paused && this.#blocked.size === 0 && !this.#closed) {
-      this.#paused = false;
-      this.#conn.resume();
-    }
+    this.#updatePause();
     this.#owner.activeRequests--;
     this.#owner.requestFinished();
     if (this.#closed) return;
@@ -228,7 +268,7 @@ export class Connection implements ExchangeHost {
     return true;
   }
 
-  /** Checks the params and idle deadlines; called by the server's sweep. */
+  /** Checks the params, idle and body stall deadlines; called by the server's sweep. */
   sweep(now: number): void {
     if (this.#closed || this.#ending) return;
     if (this.#exchanges.size === 0) {
@@ -242,7 +282,32 @@ export class Connection implements ExchangeHost {
         this.#destroy(new FastCGIAbortError("params timeout"));
         return;
       }
+      if (exchange.blockedSince !== 0) this.#stalled(exchange, now - exchange.blockedSince);
     }
+  }
+
+  /**
+   * A request whose unread body has paused this connection for `ms`. Alone
+   * on its connection it may wait (TCP backpressure), but reads ahead to
+   * maxUnreadBody so that the web server leaving is still seen; on a
+   * multiplexed connection it holds up the others, so past
+   * bodyStallTimeout it is aborted and the connection reads on.
+   */
+  #stalled(exchange: Exchange, ms: number): void {
+    if (!this.#multiplexed) {
+      if (ms >= READ_AHEAD_AFTER_MS) exchange.readAhead(this.config.maxUnreadBody);
+      return;
+    }
+    const timeout = this.config.bodyStallTimeout;
+    if (timeout === 0 || ms < timeout) return;
+    logError(
+      `request ${exchange.id}: aborted: its body stayed unread past maxUnreadBody for ` +
+        `bodyStallTimeout (${timeout} ms) on a multiplexed connection`,
+    );
+    exchange.abort(
+      new FastCGIAbortError("the request body stayed unread past bodyStallTimeout"),
+      true,
+    );
   }
 
   /** Aborts every request on this connection (shutdown deadline). */

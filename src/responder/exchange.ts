@@ -2,10 +2,12 @@ import { FCGI_MAX_WRITE_CONTENT, ProtocolStatus, RecordType, Role } from "../pro
 import { FastCGIProtocolError } from "../protocol/errors.ts";
 import { paddingFor } from "../protocol/record.ts";
 import type { ServerConfig } from "./config.ts";
+import { FastCGIAbortError } from "./abort_error.ts";
 import { InputStream } from "./input_stream.ts";
 import { logError } from "./log.ts";
 import { decodeParams, type Params } from "./params.ts";
-import { buildRequest, FastCGIRequestError } from "./request.ts";
+import { buildRequest } from "./request.ts";
+import { FastCGIRequestError } from "./request_error.ts";
 import { abortRequest } from "./signal_request.ts";
 import { isBodylessStatus, responseHead } from "./response_head.ts";
 import {
@@ -23,37 +25,22 @@ import type { FastCGIInfo } from "./types.ts";
 /** What an exchange needs from its connection; nothing reaches further up. */
 export interface ExchangeHost {
   readonly config: ServerConfig;
-  /** Queues bytes on the socket; false when the socket is full. */
+  /** Queues bytes on the socket; false when the socket is full (the caller waits for drained). */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Queues bytes that no handler paces (an answer of our own, the end of a
+   * response): while the socket is full, the connection stops reading, so
+   * that a peer that never reads cannot make them pile up.
+   */
+  reply(bytes: Uint8Array): void;
   /** Resolves when the socket drained or the connection closed. */
   drained(): Promise<void>;
+  /** Unread bytes of a request body at which it blocks (see InputStream). */
+  bodyLimit(): number;
   /** Input stream backpressure: true pauses socket reads. */
   block(exchange: Exchange, blocked: boolean): void;
   /** The exchange has sent END_REQUEST (or its connection is gone). */
   finished(exchange: Exchange): void;
-}
-
-/**
- * The reason `request.signal` carries when the web server aborted the
- * request (FCGI_ABORT_REQUEST) or closed the connection.
- *
- * @example
- * ```ts
- * import { FastCGIAbortError } from "@webfcgi/webfcgi";
- * const reason = new FastCGIAbortError("connection closed by the web server");
- * console.log(reason.name); // AbortError
- * ```
- */
-export class FastCGIAbortError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message why the request was aborted
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "AbortError";
-  }
 }
 
 /** After an early answer: ms without STDIN after which END_REQUEST goes out anyway. */
@@ -103,6 +90,9 @@ export class Exchange {
   readonly keepConn: boolean;
   /** Set at BEGIN_REQUEST; cleared once params are complete (for the params timeout). */
   paramsDeadline: number;
+  /** Since when (ms) a body stream of this request blocks its connection; 0 when none does. */
+  blockedSince = 0;
+  #blockedStreams = 0;
   #host: ExchangeHost;
   #paramChunks: Uint8Array[] = [];
   #paramBytes = 0;
@@ -128,13 +118,31 @@ export class Exchange {
     this.role = role;
     this.keepConn = keepConn;
     this.paramsDeadline = now + host.config.paramsTimeout;
-    const onBlock = (blocked: boolean) => host.block(this, blocked);
-    // A filter answers only once STDIN has ended (spec 6.4), and its DATA
-    // comes after STDIN: pausing the socket on an unread STDIN would hang a
-    // handler that reads DATA first or answers without reading STDIN. So
-    // STDIN is buffered for filters (the web server bounds its size).
-    this.#stdin = new InputStream(role === Role.FILTER ? noop : onBlock);
-    this.#data = role === Role.FILTER ? new InputStream(onBlock) : null;
+    const onBlock = (blocked: boolean) => this.#onBlock(blocked);
+    const bodyLimit = () => host.bodyLimit();
+    // A filter's DATA comes after its STDIN: a handler that reads DATA first
+    // needs STDIN read ahead, so a filter's STDIN may hold maxUnreadBody.
+    this.#stdin = new InputStream(
+      onBlock,
+      role === Role.FILTER ? () => host.config.maxUnreadBody : bodyLimit,
+    );
+    this.#data = role === Role.FILTER ? new InputStream(onBlock, bodyLimit) : null;
+  }
+
+  /** A body stream blocked or unblocked: the request blocks while any of its streams does. */
+  #onBlock(blocked: boolean): void {
+    const before = this.#blockedStreams > 0;
+    this.#blockedStreams += blocked ? 1 : -1;
+    const now = this.#blockedStreams > 0;
+    if (now === before) return;
+    this.blockedSince = now ? Date.now() : 0;
+    this.#host.block(this, now);
+  }
+
+  /** Lets the body streams read ahead up to `limit` unread bytes (see InputStream.readAhead). */
+  readAhead(limit: number): void {
+    this.#stdin.readAhead(limit);
+    this.#data?.readAhead(limit);
   }
 
   /** True once END_REQUEST went out or the request was dropped. */
@@ -166,11 +174,12 @@ export class Exchange {
         logError(
           `request ${this.id}: params exceed maxParamsBytes (${this.#host.config.maxParamsBytes})`,
         );
-        this.#respondAtOnce(431, "Request Header Fields Too Large\n");
+        this.#respondAtOnce(431);
         return false;
       }
-      // A view, not a copy: socket chunks belong to the receiver (as STDIN's do).
-      this.#paramChunks.push(content);
+      // A copy: a view would keep its whole socket chunk alive until the
+      // params are complete (a thousand 1-byte records, a thousand chunks).
+      this.#paramChunks.push(content.slice());
       return false;
     }
     this.#paramsDone = true;
@@ -189,6 +198,10 @@ export class Exchange {
     try {
       this.#params = decodeParams(block, this.#headerNames);
     } catch (error) {
+      if (error instanceof FastCGIRequestError) {
+        this.#reject(error);
+        return false;
+      }
       if (error instanceof FastCGIProtocolError) {
         (error.where as { requestId?: number }).requestId = this.id;
       }
@@ -223,6 +236,8 @@ export class Exchange {
    */
   data(content: Uint8Array): void {
     if (this.#data === null) {
+      // flup's client ends an empty DATA stream for every request.
+      if (content.length === 0) return;
       throw this.#protocolError(
         `DATA for a ${ROLE_NAMES[this.role as 1]} request`,
         RecordType.DATA,
@@ -249,11 +264,11 @@ export class Exchange {
       request = buildRequest(params, body, this.#headerNames);
       this.#request = request;
     } catch (error) {
-      logError(
-        `request ${this.id}: rejected`,
-        error instanceof FastCGIRequestError ? error.message : error,
+      this.#reject(
+        error instanceof FastCGIRequestError
+          ? error
+          : new FastCGIRequestError("invalid request", { cause: error }),
       );
-      this.#respondAtOnce(400, "Bad Request\n");
       return;
     }
     const host = this.#host;
@@ -294,7 +309,7 @@ export class Exchange {
     if (this.#done) return;
     if (this.#failed) {
       logError(`request ${this.id}: onError's response failed too`, error);
-      return this.#respondAtOnce(500, "Internal Server Error\n");
+      return this.#respondAtOnce(500);
     }
     this.#failed = true;
     logError(`request ${this.id}: handler failed`, error);
@@ -310,21 +325,32 @@ export class Exchange {
       }
     }
     if (this.#done) return;
-    this.#respondAtOnce(500, "Internal Server Error\n");
+    this.#respondAtOnce(500);
   }
 
   #stderr(text: string): void {
     if (this.#done) return;
-    this.#host.write(textRecords(RecordType.STDERR, this.id, text));
-    this.#host.write(emptyRecord(RecordType.STDERR, this.id));
+    this.#host.reply(textRecords(RecordType.STDERR, this.id, text));
+    this.#host.reply(emptyRecord(RecordType.STDERR, this.id));
+  }
+
+  /** Params that do not form a request: answered by us, logged with the reason. */
+  #reject(error: FastCGIRequestError): void {
+    const params = this.#params;
+    const what = params === null
+      ? ""
+      : ` (${params.REQUEST_METHOD ?? ""} ${params.REQUEST_URI ?? ""})`;
+    logError(`request ${this.id}: rejected${what}`, error.message);
+    this.#respondAtOnce(error.status);
   }
 
   /** A small text response written in one go: no handler involved. */
-  #respondAtOnce(status: number, text: string): void {
+  #respondAtOnce(status: 400 | 431 | 500): void {
     if (this.#done) return;
-    const head = `Status: ${status} ${text.trim()}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-      `content-length: ${text.length}\r\n\r\n${text}`;
-    this.#host.write(textRecords(RecordType.STDOUT, this.id, head));
+    const text = `${OWN_ANSWERS[status]}\n`;
+    const head = `Status: ${status} ${OWN_ANSWERS[status]}\r\n` +
+      `content-type: text/plain; charset=utf-8\r\ncontent-length: ${text.length}\r\n\r\n${text}`;
+    this.#host.reply(textRecords(RecordType.STDOUT, this.id, head));
     this.#finish(0);
   }
 
@@ -339,6 +365,10 @@ export class Exchange {
     }
     // A filter may only answer once it has read all of STDIN (spec 6.4).
     if (this.role === Role.FILTER && !this.#stdin.ended) {
+      // Waiting on a STDIN that nobody reads would pause the socket for good.
+      this.#stdin.dropWhenBlocked(
+        new FastCGIAbortError("the filter answered before reading FCGI_STDIN past maxUnreadBody"),
+      );
       await this.#stdin.whenEnded();
       if (this.#done) {
         cancelBody(response);
@@ -368,7 +398,7 @@ export class Exchange {
     const host = this.#host;
     if (reader === null) {
       body?.cancel().catch(noop);
-      host.write(head);
+      host.reply(head);
       this.#finish(0);
       return;
     }
@@ -476,7 +506,7 @@ export class Exchange {
       // So the response ends now, the rest of the body is dropped as it
       // comes, and END_REQUEST follows the end of STDIN, or a short silence:
       // nginx stops sending the body once it has the response.
-      this.#host.write(emptyRecord(RecordType.STDOUT, this.id));
+      this.#host.reply(emptyRecord(RecordType.STDOUT, this.id));
       this.#pendingEnd = appStatus;
       this.#stdin.release();
       this.#complete();
@@ -509,7 +539,7 @@ export class Exchange {
   }
 
   #endRequest(appStatus: number, closeStdout: boolean): void {
-    this.#host.write(
+    this.#host.reply(
       endRecords(this.id, appStatus, ProtocolStatus.REQUEST_COMPLETE, closeStdout),
     );
     this.#close();
@@ -541,10 +571,17 @@ export class Exchange {
     this.#stdin.abort(reason);
     this.#data?.abort(reason);
     this.#reader?.cancel(reason).catch(noop);
-    if (reply) this.#host.write(endRecords(this.id, APP_STATUS_ERROR));
+    if (reply) this.#host.reply(endRecords(this.id, APP_STATUS_ERROR));
     this.#close();
   }
 }
+
+/** The reason phrases of the answers webfcgi makes itself. */
+const OWN_ANSWERS = {
+  400: "Bad Request",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+} as const;
 
 /** Body chunks up to this size are copied into one record. */
 const SMALL_CHUNK = 4088;

@@ -1,29 +1,11 @@
 import type { Params } from "./params.ts";
+import { clientPart, pseudoParamsOf } from "./pseudo_params.ts";
+import { FastCGIRequestError } from "./request_error.ts";
+import { urlOf } from "./request_url.ts";
 import { SignalRequest } from "./signal_request.ts";
 
-/**
- * Why the params of a request could not become a `Request`: the request is
- * answered 400 and the handler is not called.
- *
- * @example
- * ```ts
- * import { FastCGIRequestError } from "@webfcgi/webfcgi";
- * const error = new FastCGIRequestError("bad host", { cause: new TypeError("Invalid URL") });
- * console.log(error.name); // FastCGIRequestError
- * ```
- */
-export class FastCGIRequestError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message what was wrong
-   * @param options the underlying error
-   */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "FastCGIRequestError";
-  }
-}
+export { FastCGIRequestError } from "./request_error.ts";
+export { urlOf } from "./request_url.ts";
 
 // Hop-by-hop request headers belong to the client's connection to the web
 // server, not to this request.
@@ -50,49 +32,6 @@ function toByteString(value: string): string {
   let out = "";
   for (const byte of encoder.encode(value)) out += String.fromCharCode(byte);
   return out;
-}
-
-function isOn(value: string | undefined): boolean {
-  return value !== undefined && value !== "" && value.toLowerCase() !== "off";
-}
-
-/** The scheme the client used: HTTPS first, then REQUEST_SCHEME. */
-export function schemeOf(params: Params): "http" | "https" {
-  if (isOn(params.HTTPS)) return "https";
-  return params.REQUEST_SCHEME?.toLowerCase() === "https" ? "https" : "http";
-}
-
-function bracket(host: string): string {
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-}
-
-/** The authority: HTTP_HOST, else SERVER_NAME (or SERVER_ADDR) and SERVER_PORT. */
-export function hostOf(params: Params, scheme: string): string {
-  const host = params.HTTP_HOST;
-  if (host) return host;
-  const name = params.SERVER_NAME || params.SERVER_ADDR || "localhost";
-  const port = params.SERVER_PORT;
-  const defaultPort = scheme === "https" ? "443" : "80";
-  return port && port !== defaultPort ? `${bracket(name)}:${port}` : bracket(name);
-}
-
-/** Path and query as the client sent them: REQUEST_URI, else the CGI pieces. */
-export function targetOf(params: Params): string {
-  const uri = params.REQUEST_URI;
-  if (uri) return uri;
-  const query = params.QUERY_STRING;
-  const path = (params.SCRIPT_NAME ?? "") + (params.PATH_INFO ?? "");
-  return (path || "/") + (query ? `?${query}` : "");
-}
-
-/** The absolute URL of the request. */
-export function urlOf(params: Params): string {
-  const scheme = schemeOf(params);
-  const target = targetOf(params);
-  if (target.startsWith("/")) return `${scheme}://${hostOf(params, scheme)}${target}`;
-  // Absolute-form targets (proxies) are kept if they parse, with our scheme.
-  if (/^https?:\/\//i.test(target)) return target;
-  return `${scheme}://${hostOf(params, scheme)}/${target === "*" ? "" : target}`;
 }
 
 /** The request headers: HTTP_* params plus CONTENT_TYPE and CONTENT_LENGTH. */
@@ -123,22 +62,30 @@ function headerName(param: string): string {
  * `headers`; `names` lists its HTTP_* names when the caller has them.
  */
 function appendHeaders(headers: Headers, params: Params, names?: readonly string[]): void {
+  const pseudo = pseudoParamsOf(params);
   if (names !== undefined) {
-    for (let i = 0; i < names.length; i++) appendHeader(headers, params, names[i]);
+    for (let i = 0; i < names.length; i++) appendHeader(headers, params, names[i], pseudo);
   } else {
-    for (const name in params) appendHeader(headers, params, name);
+    for (const name in params) appendHeader(headers, params, name, pseudo);
   }
   if (params.CONTENT_TYPE) append(headers, "content-type", params.CONTENT_TYPE);
   const length = params.CONTENT_LENGTH;
   if (length && /^\d+$/.test(length)) append(headers, "content-length", length);
 }
 
-function appendHeader(headers: Headers, params: Params, name: string): void {
+function appendHeader(
+  headers: Headers,
+  params: Params,
+  name: string,
+  pseudo: ReadonlySet<string> | null,
+): void {
   if (name.length <= 5 || !name.startsWith("HTTP_") || HOP_BY_HOP.has(name)) return;
   // The CGI variables win over the HTTP_ copies some servers also send.
   if (name === "HTTP_CONTENT_TYPE" && params.CONTENT_TYPE !== undefined) return;
   if (name === "HTTP_CONTENT_LENGTH" && params.CONTENT_LENGTH !== undefined) return;
-  append(headers, headerName(name), params[name]);
+  let value: string | undefined = params[name];
+  if (pseudo !== null && pseudo.has(name)) value = clientPart(value);
+  if (value !== undefined) append(headers, headerName(name), value);
 }
 
 function append(headers: Headers, name: string, value: string): void {
@@ -162,12 +109,7 @@ export function buildRequest(
   headerNames?: readonly string[],
 ): Request {
   const method = params.REQUEST_METHOD || "GET";
-  let url: string;
-  try {
-    url = urlOf(params);
-  } catch (cause) {
-    throw new FastCGIRequestError("cannot build the request URL", { cause });
-  }
+  const url = urlOf(params);
   let request: Request;
   try {
     // Headers are appended afterwards, and a GET gets no init at all: both

@@ -2,7 +2,7 @@ import { transport } from "../transport/mod.ts";
 import type { Addr, Conn, Listener, ListenOptions } from "../transport/types.ts";
 import { resolveConfig, type ServerConfig } from "./config.ts";
 import { Connection, type ConnectionOwner } from "./connection.ts";
-import { FastCGIAbortError } from "./exchange.ts";
+import { FastCGIAbortError } from "./abort_error.ts";
 import { RateLimitedLog } from "./log.ts";
 import { allowListFromEnv, peerFilter } from "./peer_filter.ts";
 import type {

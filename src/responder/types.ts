@@ -92,6 +92,24 @@ export interface FastCGIServeOptions {
   paramsTimeout?: number;
   /** Ms a connection with no request may stay open. Default 120000; 0 disables. */
   idleTimeout?: number;
+  /**
+   * Bytes of one request's body held for a handler that has not read them
+   * yet, where reading must go on: on a multiplexed connection (so that the
+   * other requests on it are not held up), for a Filter's FCGI_STDIN, and
+   * for a request that has not read its body for a second (read ahead, so
+   * that a paused connection still sees the web server leave). Past it the
+   * connection stops reading until the handler reads. Otherwise a request
+   * pauses its connection at 64 KiB unread. Default 1048576 (1 MiB).
+   */
+  maxUnreadBody?: number;
+  /**
+   * Ms a request on a multiplexed connection may hold it paused by leaving
+   * `maxUnreadBody` of its body unread; then that request alone is aborted
+   * (its signal fires, END_REQUEST goes out, the rest of its body is
+   * dropped) and the connection reads on. Checked once a second. Default
+   * 5000; 0 disables.
+   */
+  bodyStallTimeout?: number;
   /** Ms that shutdown() lets requests run before aborting them. Default: no limit. */
   shutdownTimeout?: number;
   /** Run concurrent requests on one connection. Default true. */

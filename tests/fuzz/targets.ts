@@ -21,10 +21,10 @@ import { RecordDecoder } from "../../src/protocol/decoder.ts";
 import { FastCGIProtocolError } from "../../src/protocol/errors.ts";
 import { decodeBinaryPairs, decodePairs, encodePairs } from "../../src/protocol/pairs.ts";
 import { resolveConfig, type ServerConfig } from "../../src/responder/config.ts";
-import { Connection, type ConnectionOwner } from "../../src/responder/connection.ts";
+import { Connection } from "../../src/responder/connection.ts";
 import { decodeParams } from "../../src/responder/params.ts";
-import type { Addr, Conn, ConnHandlers } from "../../src/transport/types.ts";
 import { serveFastCGI } from "../../mod.ts";
+import { FakeConn, FakeOwner } from "../support/fake_conn.ts";
 import type { FastCGIHandler, FastCGIServer } from "../../mod.ts";
 import { chunksOf, concat, type FuzzCase } from "./generate.ts";
 import { buildResponse, checkCgiResponse, type ResponseSpec } from "./response.ts";
@@ -454,61 +454,6 @@ export const FUZZ_LIMITS = { maxParamsBytes: 8192, paramsTimeout: 300, idleTimeo
 // --- target: the responder in-process ---
 
 const settleTick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-class FakeConn implements Conn {
-  readonly remoteAddr: Addr = { transport: "tcp", hostname: "127.0.0.1", port: 40000 };
-  handlers: ConnHandlers | null = null;
-  readonly out: Uint8Array[] = [];
-  outBytes = 0;
-  paused = false;
-  ended = false;
-  closed = false;
-  destroyed = false;
-
-  start(handlers: ConnHandlers): void {
-    this.handlers = handlers;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  write(bytes: Uint8Array): boolean {
-    if (this.closed || this.ended) return true;
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
-    this.#close();
-  }
-  /** The web server closes the connection. */
-  peerClose(): void {
-    this.#close();
-  }
-  #close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.handlers?.close();
-  }
-}
-
-class FakeOwner implements ConnectionOwner {
-  activeRequests = 0;
-  shuttingDown = false;
-  now = Date.now();
-  closedCount = 0;
-  constructor(readonly config: ServerConfig) {}
-  closed(): void {
-    this.closedCount++;
-  }
-  requestFinished(): void {}
-}
 
 const configs: Partial<Record<HandlerKind, ServerConfig>> = {};
 function configFor(handler: HandlerKind): ServerConfig {

@@ -92,7 +92,8 @@ describe("decodeParams", () => {
 
   it("thousands of distinct names (more than the cache holds) all decode right", () => {
     const list: Array<[string, string]> = [];
-    for (let i = 0; i < 3000; i++) list.push([`HTTP_X_${i.toString(36)}`, `v${i}`]);
+    // Not HTTP_ names: more than MAX_HEADER_PARAMS of those is a 431.
+    for (let i = 0; i < 3000; i++) list.push([`X_VAR_${i.toString(36)}`, `v${i}`]);
     for (let round = 0; round < 2; round++) {
       const params = decodeParams(pairs(list));
       for (const [name, value] of list) assert.equal(params[name], value, name);
