@@ -50,6 +50,8 @@ export class Connection implements ExchangeHost {
   #decoder = new RecordDecoder({ pieces: true });
   #exchanges = new Map<number, Exchange>();
   #ready: Exchange[] = [];
+  /** Exchanges that got PARAMS from the chunk being decoded. */
+  #gotParams: Exchange[] = [];
   #blocked = new Set<Exchange>();
   /** A reply no handler paces found the socket full: reading waits for drain. */
   #awaitingDrain = false;
@@ -88,6 +90,11 @@ export class Connection implements ExchangeHost {
       this.#protocolFailure(error);
       return;
     }
+    const gotParams = this.#gotParams;
+    if (gotParams.length > 0) {
+      this.#gotParams = [];
+      for (const exchange of gotParams) exchange.keepParams();
+    }
     // Handlers start after the whole chunk is decoded, so a body that came
     // with its params is handed over as bytes instead of a stream.
     const ready = this.#ready;
@@ -120,7 +127,9 @@ export class Connection implements ExchangeHost {
         exchange?.abort(new FastCGIAbortError("FCGI_ABORT_REQUEST from the web server"), true);
         return;
       case RecordType.PARAMS:
-        if (exchange !== undefined && exchange.params(record.content)) this.#ready.push(exchange);
+        if (exchange === undefined) return;
+        if (exchange.params(record.content)) this.#ready.push(exchange);
+        else this.#gotParams.push(exchange);
         return;
       case RecordType.STDIN:
         exchange?.stdin(record.content);

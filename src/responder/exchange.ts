@@ -177,9 +177,9 @@ export class Exchange {
         this.#respondAtOnce(431);
         return false;
       }
-      // A copy: a view would keep its whole socket chunk alive until the
-      // params are complete (a thousand 1-byte records, a thousand chunks).
-      this.#paramChunks.push(content.slice());
+      // A view for now; keepParams() copies it if the params do not end in
+      // this socket chunk.
+      this.#paramChunks.push(content);
       return false;
     }
     this.#paramsDone = true;
@@ -208,6 +208,24 @@ export class Exchange {
       throw error;
     }
     return true;
+  }
+
+  /**
+   * The socket chunk that carried PARAMS is done with: incomplete params
+   * are copied out of it (one buffer), so that a thousand 1-byte records do
+   * not keep a thousand chunks alive. Params that end in the chunk they came
+   * in (the usual case) are decoded from the chunk without a copy.
+   */
+  keepParams(): void {
+    const chunks = this.#paramChunks;
+    if (this.#paramsDone || chunks.length === 0) return;
+    const kept = new Uint8Array(this.#paramBytes);
+    let at = 0;
+    for (const chunk of chunks) {
+      kept.set(chunk, at);
+      at += chunk.length;
+    }
+    this.#paramChunks = [kept];
   }
 
   /**
