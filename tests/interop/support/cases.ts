@@ -223,6 +223,41 @@ export const HTTP_CASES: HttpCase[] = [
     },
   },
   {
+    name: "path-confusion",
+    title:
+      "a backslash, a dot segment or a Host with a path never reach the app as another path than the one sent",
+    // The app's own 400 for a dot segment or a bad Host is logged.
+    allowLog: /rejected/,
+    async run(ctx) {
+      // What the app may see for each: the path sent (backslashes encoded),
+      // or the path a server that resolved a dot segment itself matched.
+      const probes: Array<{ req: HttpRequest; allowed: string[] }> = [
+        // The URL parser alone would make this /app/echo/admin.
+        {
+          req: { target: "/app/echo/public\\..\\admin" },
+          allowed: ["/app/echo/public%5C..%5Cadmin"],
+        },
+        { req: { target: "/app/echo/public/%2e%2e/admin" }, allowed: ["/app/echo/admin"] },
+        { req: { target: "/app/echo/public/../admin" }, allowed: ["/app/echo/admin"] },
+        {
+          req: { target: "/app/echo/public", headers: [["Host", "127.0.0.1\\admin?"]] },
+          allowed: ["/app/echo/public"],
+        },
+      ];
+      for (const { req, allowed } of probes) {
+        const r = await ctx.http(req);
+        if (r.status !== 200) {
+          // Refused by the server or by the app (400): the app saw nothing else.
+          assert.ok(r.status >= 400 && r.status < 500, `${req.target}: status ${r.status}`);
+          continue;
+        }
+        const seen = new URL(echoOf(r).url).pathname;
+        assert.ok(allowed.includes(seen), `${req.target}: the app saw ${seen}`);
+      }
+      return ctx.outcome();
+    },
+  },
+  {
     name: "headers-repeated",
     title: "repeated request headers and two Cookie headers are merged",
     async run(ctx) {
