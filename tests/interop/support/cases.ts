@@ -779,6 +779,42 @@ export const HTTP_CASES: HttpCase[] = [
     },
   },
   {
+    name: "multiplex-unread-body",
+    title:
+      "a request leaving 512 KB of its body unread for 3 s does not hold up another on its FastCGI connection",
+    needs: "tap",
+    timeout: 30000,
+    async run(ctx) {
+      if (!ctx.traits.multiplexes) return ctx.outcome("multiplexes");
+      const tap = ctx.tap!;
+      // A few tries: the server picks the connection; only a shared one tells.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const token = ctx.token(`unread${attempt}`);
+        const slow = ctx.http({
+          method: "POST",
+          target: `/app/sleep?ms=3000&i=slow&unread=${token}`,
+          headers: [["Content-Type", "application/octet-stream"]],
+          body: patternBytes(512 * 1024),
+          timeout: 20000,
+        });
+        await sleep(500);
+        const started = Date.now();
+        const quick = await ctx.http({ target: `/app/sleep?ms=0&i=quick&unread=${token}` });
+        const ms = Date.now() - started;
+        assert.equal(quick.status, 200);
+        assert.equal((await slow).status, 200);
+        const [a, b] = [
+          tap.find(`i=slow&unread=${token}`)[0],
+          tap.find(`i=quick&unread=${token}`)[0],
+        ];
+        if (a === undefined || b === undefined || a.conn !== b.conn) continue;
+        assert.ok(ms < 1500, `the quick request took ${ms} ms behind the unread body`);
+        return ctx.outcome("multiplexes");
+      }
+      throw new Error("the two requests never shared a FastCGI connection in 5 tries");
+    },
+  },
+  {
     name: "disconnect-abort-shared",
     title:
       "client disconnect while another request is in flight (on the same FastCGI connection where the server multiplexes) fires request.signal at once",
