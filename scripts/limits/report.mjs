@@ -86,10 +86,14 @@ idle (idle's has none), so a request's figure is on top of its connection's. "no
 the limit allows; "peer sent" is what the kernel took from each peer (read by the server or in the
 socket's buffers, which are not in the server's RSS). A warm-up of the scenario on 3 connections
 runs before the baseline. The last row of a scenario is what is left after the peers closed and the
-held handlers were answered, against the memory before the connections opened.
+held handlers were answered, against the memory before the connections opened; "N conns open until
+answered" there means the server had not noticed the peers leave while those connections were paused
+on an unread body, until the handlers answered (SECURITY.md: a paused connection notices the web
+server closing only once it reads or writes again).
 
-Reading the columns: RSS includes everything the process holds, but a runtime keeps pages it has
-freed, so RSS after close stays near its high-water mark. "JS heap" is \`heapUsed\`; on Bun it
+Reading the columns: RSS counts every page the process holds, and a runtime keeps pages it has
+freed, those of garbage collected before the measurement too: RSS runs above the live figures (JS
+heap, external) and stays near its high-water mark after close. "JS heap" is \`heapUsed\`; on Bun it
 includes "external" (JavaScriptCore counts ArrayBuffer memory into its heap size). "external"
 (\`external\`) holds ArrayBuffer contents (request bodies) on all three.
 

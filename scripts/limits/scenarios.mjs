@@ -226,9 +226,11 @@ export const SCENARIOS = [
     title: `Management-record flood, ${peers === 1 ? "1 peer" : "N peers"}`,
     unit: "peer",
     count: (o) => peers ?? o.n,
-    about: "Peers that write 8-byte management records of an undefined type (each answered " +
-      `by a 16-byte FCGI_UNKNOWN_TYPE) as fast as the socket takes them, up to ${chunks} ` +
-      "× 64 KiB each, and never read: the server must stop reading while its answers wait.",
+    about: peers === 1
+      ? "A peer that writes 8-byte management records of an undefined type (each answered by " +
+        "a 16-byte FCGI_UNKNOWN_TYPE) as fast as the socket takes them, up to 64 MiB, and " +
+        "never reads: the server must stop reading while its answers wait."
+      : "The same from N peers at once, up to 8 MiB each.",
     setup: (ctx) => plain(ctx, ctx.count),
     load: (ctx) => {
       const flood = undefinedTypeRecords(8192);
