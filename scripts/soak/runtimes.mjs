@@ -12,28 +12,36 @@ const APP = path.join(root, "scripts", "soak", "app.mjs");
 
 export const RUNTIMES = ["deno", "bun", "node"];
 
-/** argv that runs the app on `runtime`, with a full GC callable from the app. */
-export function appCommand(runtime, socketPath, extra = []) {
-  const args = ["--path", socketPath, ...extra];
+/**
+ * argv that runs `script` on `runtime` with `--mod <the package entry>`
+ * (mod.ts on Deno and Bun, the tsc build on Node) and `args`, with a full
+ * GC callable from the script (--expose-gc; Bun.gc needs no flag).
+ */
+export function runtimeCommand(runtime, script, args = []) {
   if (runtime === "deno") {
     return [bin("deno"), [
       "run",
       "-A",
       "--v8-flags=--expose-gc",
-      APP,
+      script,
       "--mod",
       path.join(root, "mod.ts"),
       ...args,
     ]];
   }
-  if (runtime === "bun") return [bin("bun"), [APP, "--mod", path.join(root, "mod.ts"), ...args]];
+  if (runtime === "bun") return [bin("bun"), [script, "--mod", path.join(root, "mod.ts"), ...args]];
   return [process.execPath, [
     "--expose-gc",
-    APP,
+    script,
     "--mod",
     path.join(root, ".build", "mod.js"),
     ...args,
   ]];
+}
+
+/** argv that runs the soak app on `runtime`, with a full GC callable from the app. */
+export function appCommand(runtime, socketPath, extra = [], script = APP) {
+  return runtimeCommand(runtime, script, ["--path", socketPath, ...extra]);
 }
 
 /** Version of each runtime, for the report ("2.9.6", "1.4.5", "v20.20.2"). */
@@ -66,12 +74,18 @@ export function buildForNode() {
 }
 
 /**
- * Starts the app and resolves once it prints "ready" (bounded: 30 s).
- * Returns { pid, child, output(), stop() }.
+ * Starts the app (or another `script` taking the same arguments) and
+ * resolves once it prints "ready" (bounded: 30 s). With `stdin: "pipe"` the
+ * child's stdin is a pipe (child.stdin). Returns { pid, child, output(), stop() }.
  */
-export async function startApp(runtime, socketPath, extra = []) {
-  const [command, args] = appCommand(runtime, socketPath, extra);
-  const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+export async function startApp(
+  runtime,
+  socketPath,
+  extra = [],
+  { script = APP, stdin = "ignore" } = {},
+) {
+  const [command, args] = appCommand(runtime, socketPath, extra, script);
+  const child = spawn(command, args, { cwd: root, stdio: [stdin, "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output = (output + chunk).slice(-20000)));
