@@ -129,6 +129,12 @@ export interface WebServer {
   /** The binary the tests need, and the Debian package that has it. */
   program: string;
   package: string;
+  /**
+   * For a peer that is not a Debian package: its binary, or null and why it
+   * is missing (may throw in CI, as requirePeer does). Default:
+   * requirePeer(program, package).
+   */
+  peer?(): { path: string | null; why: string };
   variants: VariantSpec[];
   /** e.g. "nginx/1.22.1" (for the report). */
   version(): string;
