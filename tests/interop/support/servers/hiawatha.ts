@@ -12,13 +12,12 @@ import type { SocketAddr } from "../tap.ts";
 import { isRoot, versionLine, whenListening } from "./common.ts";
 import type { RunningServer, StartOptions, Traits, WebServer } from "./types.ts";
 
-// Defaults that bite: 15 connections per IP (then a 2 s ban), 64 KB
-// requests, 1 MB PUTs, 5 s for a whole FastCGI response.
+// Defaults that bite: 15 connections per IP (then a 2 s ban), 64 KB per
+// request with its body (PUT included), 5 s for a whole FastCGI response.
 const LIMITS = {
   ConnectionsPerIP: 250,
   ConnectionsTotal: 500,
   MaxRequestSize: 102400, // KB
-  MaxUploadSize: 100, // MB (PUT)
   TimeForCGI: 60, // s
 };
 
@@ -51,7 +50,6 @@ Binding {
   Port = ${port}
   Interface = 127.0.0.1
   MaxRequestSize = ${LIMITS.MaxRequestSize}
-  MaxUploadSize = ${LIMITS.MaxUploadSize}
 }
 
 FastCGIserver {
