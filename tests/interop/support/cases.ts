@@ -128,6 +128,19 @@ async function noStray(
   }
 }
 
+/** A 204/304 on a kept-alive connection, then the stray chunk the server sent after it. */
+async function strayChunk(ctx: CaseContext, code: number): Promise<void> {
+  const conn = await HttpConnection.open(ctx.port);
+  try {
+    const r = await conn.request({ target: `/app/status?code=${code}` });
+    assert.equal(r.status, code);
+    assert.equal(r.get("transfer-encoding"), "chunked");
+    await assert.rejects(conn.request({ target: "/app/text" }), /bad status line: "0"/);
+  } finally {
+    conn.close();
+  }
+}
+
 let uploadBody: Uint8Array | null = null;
 const TEN_MB = 10 * 1024 * 1024;
 const FIFTY_MB = 50 * 1024 * 1024;
@@ -524,13 +537,16 @@ export const HTTP_CASES: HttpCase[] = [
         assert.equal(r.get("x-status-case"), String(code));
         assert.equal(r.trailingBytes, 0, `a body followed the ${code} response`);
         if (code === 304) assert.equal(r.get("etag"), '"v1"');
-        await noStray(
-          ctx,
-          { target: `/app/status?code=${code}` },
-          (x) => assert.equal(x.status, code),
-        );
+        if (ctx.traits.bodylessChunked) await strayChunk(ctx, code);
+        else {
+          await noStray(
+            ctx,
+            { target: `/app/status?code=${code}` },
+            (x) => assert.equal(x.status, code),
+          );
+        }
       }
-      return "pass";
+      return ctx.outcome("bodylessChunked");
     },
   },
   {

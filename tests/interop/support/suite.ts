@@ -129,7 +129,7 @@ export function interopSuite(
   describe(`interop ${server.name}`, () => {
     let peer: { path: string | null; why: string };
     try {
-      peer = requirePeer(server.program, server.package);
+      peer = server.peer?.() ?? requirePeer(server.program, server.package);
     } catch (error) {
       it("is installed", () => {
         throw error;

@@ -16,6 +16,8 @@ export interface TapRequest {
   keepConn: boolean;
   /** The decoded params, once the empty PARAMS record came. */
   params: Record<string, string[]> | null;
+  /** The param names in wire order, repeats included (params groups repeats). */
+  paramNames: string[] | null;
   /** ms since the tap started */
   at: number;
   /** The first STDOUT record from the app held the whole header block (up to CRLF CRLF). */
@@ -82,7 +84,7 @@ export class RecordParser {
   }
 }
 
-function decodePairs(bytes: Uint8Array): Record<string, string[]> {
+function decodePairs(bytes: Uint8Array, names: string[] = []): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null);
   const decoder = new TextDecoder();
   let i = 0;
@@ -104,6 +106,7 @@ function decodePairs(bytes: Uint8Array): Record<string, string[]> {
     const value = decoder.decode(bytes.subarray(i, i + vl));
     i += vl;
     (out[name] ??= []).push(value);
+    names.push(name);
   }
   return out;
 }
@@ -205,6 +208,7 @@ export class FcgiTap {
             role: (content[0] << 8) | content[1],
             keepConn: (content[2] & 1) === 1,
             params: null,
+            paramNames: null,
             at: Date.now() - this.#started,
             headerInFirstStdout: null,
             ended: false,
@@ -222,7 +226,10 @@ export class FcgiTap {
           if (content.length > 0) chunks.push(content);
           else {
             const request = byId.get(id);
-            if (request !== undefined) request.params = decodePairs(concat(chunks));
+            if (request !== undefined) {
+              request.paramNames = [];
+              request.params = decodePairs(concat(chunks), request.paramNames);
+            }
             paramChunks.delete(id);
           }
         } else if (type === 9) this.getValues++;

@@ -36,6 +36,12 @@ export interface Traits {
   streamsWithAccelNo: boolean;
   /** The explicit redirect status reaches the client (else: the status it becomes). */
   redirectStatus: true | number;
+  /**
+   * 204 and 304 on a kept-alive client connection come with
+   * `Transfer-Encoding: chunked` and a stray `0\r\n\r\n` chunk after them,
+   * which the next response on that connection then starts with.
+   */
+  bodylessChunked: boolean;
   /** A 5 KB response header block goes through (else: the status the server answers). */
   bigHeaders: true | number;
   /** A client disconnect closes the FastCGI connection, so request.signal fires. */
@@ -73,6 +79,7 @@ export const BASELINE: Traits = {
   streams: true,
   streamsWithAccelNo: true,
   redirectStatus: true,
+  bodylessChunked: false,
   bigHeaders: true,
   disconnectAborts: true,
   disconnectAbortsShared: true,
@@ -129,6 +136,12 @@ export interface WebServer {
   /** The binary the tests need, and the Debian package that has it. */
   program: string;
   package: string;
+  /**
+   * For a peer that is not a Debian package: its binary, or null and why it
+   * is missing (may throw in CI, as requirePeer does). Default:
+   * requirePeer(program, package).
+   */
+  peer?(): { path: string | null; why: string };
   variants: VariantSpec[];
   /** e.g. "nginx/1.22.1" (for the report). */
   version(): string;
