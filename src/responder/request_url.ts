@@ -45,7 +45,8 @@ function quote(text: string): string {
 export function hostOf(params: Params, scheme: string): string {
   const host = params.HTTP_HOST;
   if (host) {
-    if (!AUTHORITY.test(host)) throw new FastCGIRequestError(`invalid Host ${quote(host)}`);
+    // Header values are never logged (SECURITY.md): the message does not quote it.
+    if (!AUTHORITY.test(host)) throw new FastCGIRequestError("invalid Host: not a host[:port]");
     return host;
   }
   // The server's own names; one that is not a host name (an nginx regex
