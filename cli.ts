@@ -26,7 +26,7 @@ function isEntryPoint(): boolean {
   const flag = (import.meta as unknown as { main?: boolean }).main;
   if (flag !== undefined) return flag; // Deno and Bun know
   try {
-    // Node 20 does not: compare with the script it was started with (npm's bin is a symlink).
+    // Node before 22.18 does not: compare with the script it was started with (npm's bin is a symlink).
     return process.argv[1] !== undefined &&
       realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
   } catch {

@@ -43,8 +43,13 @@ export interface NpmManifest {
 /** Folder inside the npm package that holds the compiled modules. */
 export const ESM = "esm";
 
-/** The oldest Node the package supports (Node 20 is what CI runs). */
-export const NODE_ENGINES = ">=20";
+/**
+ * The Node lines the package supports: 22, 24 and 26, each of which
+ * `npm test` runs (the node22/24/26 devDependencies). 22.12 is the first 22
+ * that require()s an ES module without a flag, which CommonJS users of this
+ * ESM-only package need. Node 20 reached its end of life on 2026-04-30.
+ */
+export const NODE_ENGINES = ">=22.12.0";
 
 const DEFAULT_DESCRIPTION =
   "A web-standard FastCGI runtime for Deno, Bun and Node: a FastCGI application is a plain fetch handler (Request in, Response out).";

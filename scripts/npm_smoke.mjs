@@ -1,20 +1,25 @@
 // Smoke test of the built npm package, as a user installs it.
 //
-//     npm run build && node scripts/npm_smoke.mjs [node] [bun] [deno] [--keep]
+//     npm run build && node scripts/npm_smoke.mjs [node] [bun] [deno] [--runtimes-only] [--keep]
 //
 // Packs npm/ with `npm pack`, installs the tarball into a fresh temporary
 // project (offline: the package has no dependencies), and runs
 // scripts/npm_smoke_check.mjs there under each runtime (default: all three;
-// bun and deno come from this repo's node_modules/.bin). The check imports
-// "@webfcgi/webfcgi" by name. A "types" step then type-checks a small
+// node is the Node that runs this script, bun and deno come from this repo's
+// node_modules/.bin). The check imports "@webfcgi/webfcgi" by name; on Node,
+// scripts/npm_smoke_require.cjs also require()s it. A "types" step then type-checks a small
 // consumer against the installed .d.ts with this repo's tsc, the way a
 // TypeScript user without @types/node sees them (lib CONSUMER_LIB,
 // skipLibCheck off). Prints PASS/FAIL/SKIP per step and exits non-zero on any
 // failure. Then the package itself is checked (scripts/npm_package_lint.mjs:
 // publint, @arethetypeswrong/cli, package.json against deno.json, README)
 // and its `webfcgi` bin is run under each runtime (scripts/npm_smoke_cli.mjs:
-// --help, serve examples/hello.ts, request, SIGTERM). The temporary folder
-// is removed unless a step failed or --keep is given.
+// --help, serve examples/hello.ts, request, SIGTERM; on Node through npx,
+// with this script's Node first on PATH, so the bin's `#!/usr/bin/env node`
+// runs that same Node, which the step checks). --runtimes-only leaves out the
+// types and package steps (scripts/test_node.mjs runs them once, not on every
+// Node line). The temporary folder is removed unless a step failed or --keep
+// is given.
 
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,9 +33,19 @@ import { binCommand, cliSmoke, writeHelloApp } from "./npm_smoke_cli.mjs";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const packageDir = join(root, "npm");
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const nodeBin = process.versions.bun || process.versions.deno ? "node" : process.execPath;
+const onNode = !process.versions.bun && !process.versions.deno;
+const nodeBin = onNode ? process.execPath : "node";
+// Every child (npm, npx, tsc, the bin's `#!/usr/bin/env node`) runs on this
+// Node, not on whichever `node` comes first on PATH.
+if (onNode) process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
 const RUNTIMES = {
-  node: { command: nodeBin, args: ["smoke.mjs"], present: () => true },
+  node: {
+    command: nodeBin,
+    args: ["smoke.mjs"],
+    present: () => true,
+    // require() of the package, as a CommonJS consumer does it.
+    also: [["smoke_require.cjs"]],
+  },
   bun: { command: bin("bun"), args: ["smoke.mjs"], present: () => existsSync(bin("bun")) },
   deno: {
     command: bin("deno"),
@@ -45,6 +60,10 @@ const CONSUMER_LIB = ["ES2022", "ESNext.Disposable", "DOM", "DOM.Iterable"];
 
 const argv = process.argv.slice(2);
 const keep = argv.includes("--keep");
+const runtimesOnly = argv.includes("--runtimes-only");
+for (const flag of argv.filter((arg) => arg.startsWith("--"))) {
+  if (flag !== "--keep" && flag !== "--runtimes-only") die(`unknown option ${flag}`);
+}
 const wanted = argv.filter((arg) => !arg.startsWith("--"));
 for (const name of wanted) {
   if (!(name in RUNTIMES)) die(`unknown runtime ${name} (node, bun, deno)`);
@@ -106,6 +125,7 @@ const installed = run(
 );
 if (installed.problem) die(`npm install: ${installed.problem}\n${indent(installed.output)}`);
 copyFileSync(join(root, "scripts", "npm_smoke_check.mjs"), join(project, "smoke.mjs"));
+copyFileSync(join(root, "scripts", "npm_smoke_require.cjs"), join(project, "smoke_require.cjs"));
 
 let failed = 0;
 for (const name of runtimes) {
@@ -114,19 +134,33 @@ for (const name of runtimes) {
     console.log(`SKIP npm smoke on ${name}: ${runtime.command} not found`);
     continue;
   }
-  const { problem, output } = run(runtime.command, runtime.args, project);
+  let { problem, output } = run(runtime.command, runtime.args, project);
+  for (const args of problem ? [] : runtime.also ?? []) {
+    const step = run(runtime.command, args, project);
+    problem = step.problem;
+    output = [output, step.output].filter(Boolean).join("\n");
+    if (problem) break;
+  }
   if (problem) {
     failed++;
-    console.log(`FAIL npm smoke on ${name}: ${problem}`);
+    console.log(
+      `FAIL npm smoke on ${name}${
+        onNode && name === "node" ? ` ${process.version}` : ""
+      }: ${problem}`,
+    );
   } else {
-    console.log(`PASS npm smoke on ${name}`);
+    console.log(
+      `PASS npm smoke on ${name}${onNode && name === "node" ? ` ${process.version}` : ""}`,
+    );
   }
   if (output) console.log(indent(output));
 }
 
 // Types, as a TypeScript consumer without @types/node sees them.
 const tsc = bin("tsc");
-if (!existsSync(tsc)) {
+if (runtimesOnly) {
+  // the types and package steps are run elsewhere
+} else if (!existsSync(tsc)) {
   console.log(`SKIP npm smoke types: ${tsc} not found`);
 } else {
   const probe = run(nodeBin, [
@@ -190,7 +224,7 @@ if (!existsSync(tsc)) {
 
 // The package itself: publint, attw, and its manifest against deno.json.
 for (
-  const { name, problem, output } of lintPackage({
+  const { name, problem, output } of runtimesOnly ? [] : lintPackage({
     root,
     packageDir,
     tarball,
@@ -218,6 +252,8 @@ for (const name of runtimes) {
     app,
     socketDir: temp,
     label: name,
+    // The bin runs on the Node that runs this script.
+    runtimeExe: name === "node" && onNode ? process.execPath : undefined,
   });
   if (problem) {
     failed++;
@@ -231,4 +267,8 @@ for (const name of runtimes) {
 if (failed > 0 || keep) console.log(`npm smoke: temporary project kept in ${project}`);
 else rmSync(temp, { recursive: true, force: true });
 if (failed > 0) die(`${failed} step(s) failed`);
-console.log(`npm smoke: PASS (${runtimes.join(", ")})`);
+console.log(
+  `npm smoke: PASS (${runtimes.join(", ")}${
+    runtimesOnly ? "; types and package steps left out" : ""
+  })`,
+);

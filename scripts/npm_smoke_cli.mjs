@@ -11,7 +11,7 @@
 // with exit code 0. No network: the package is installed from its tarball.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as net from "node:net";
 import { join } from "node:path";
@@ -71,12 +71,23 @@ function runSync(command, args, cwd) {
   };
 }
 
+/** The executables of `pids` (from /proc), or null where /proc cannot tell. */
+function executables(pids) {
+  try {
+    return pids.map((pid) => realpathSync(readlinkSync(`/proc/${pid}/exe`)));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Runs the steps with `command args` as the `webfcgi` command, in
  * `project`, serving `app`; `label` names the socket and the user agent.
- * Resolves with { problem, output }.
+ * With `runtimeExe`, the serving process must be that executable (npx runs
+ * the bin through its `#!/usr/bin/env node` line: this checks which Node it
+ * found). Resolves with { problem, output }.
  */
-export async function cliSmoke({ command, args, project, app, socketDir, label }) {
+export async function cliSmoke({ command, args, project, app, socketDir, label, runtimeExe }) {
   const log = [];
   const fail = (problem) => ({ problem, output: log.join("\n") });
 
@@ -121,6 +132,16 @@ export async function cliSmoke({ command, args, project, app, socketDir, label }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     log.push(`$ webfcgi serve ${app} --listen unix:${label}.sock -> listening`);
+    if (runtimeExe) {
+      const want = realpathSync(runtimeExe);
+      const seen = executables(leaves(server.pid));
+      if (seen === null) {
+        log.push(`  (cannot read /proc/<pid>/exe: which Node serves is not checked)`);
+      } else if (seen.length !== 1 || seen[0] !== want) {
+        log.push(`  serving process: ${seen.join(", ")}; expected ${want}`);
+        return fail("webfcgi serve runs on another Node than the one under test");
+      } else log.push(`  served by ${want}`);
+    }
 
     const request = runSync(command, [
       ...args,

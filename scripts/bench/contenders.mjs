@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { start } from "./procs.mjs";
+import { BENCH_NODE_MAJOR, benchNodes } from "./tools.mjs";
 
 /** PHP-FPM's fixed pool: one worker per wrk connection (see phpConfig). */
 export const PHP_CHILDREN = 32;
@@ -52,6 +53,31 @@ function phpConfig(dir, socket) {
   ].join("\n");
 }
 
+// Every Node contender runs on Node 24 from node_modules (tools.mjs); the
+// labels carry its version, so the tables and BENCHMARKS.md say which Node
+// ran. webfcgi runs once more on the machine's Node (the one that runs npm)
+// when that is another version, as its own contender.
+const NODES = benchNodes();
+const onNode = ` on Node ${NODES.bench?.version.slice(1) ?? `${BENCH_NODE_MAJOR} (not installed)`}`;
+const machineId = NODES.machine ? `webfcgi-node${NODES.machine.major}` : null;
+
+/** The contender for webfcgi on the machine's Node, when it is not Node 24's version. */
+const machineContender = NODES.machine
+  ? [{
+    id: machineId,
+    label: `webfcgi on Node ${NODES.machine.version.slice(1)} (the machine's)`,
+    // Its own runtime name: no proxy_pass pair (node:http runs on Node 24).
+    runtime: `node${NODES.machine.major}`,
+    kind: "fastcgi",
+    needs: ["node-machine"],
+    launch: (ctx, socket, dir) =>
+      start(machineId, ctx.tools["node-machine"], [
+        path.join(ctx.buildDir, "scripts/bench/serve_fcgi.js"),
+        socket,
+      ], { dir }),
+  }]
+  : [];
+
 /** @type {Contender[]} */
 export const CONTENDERS = [
   {
@@ -74,7 +100,7 @@ export const CONTENDERS = [
   },
   {
     id: "webfcgi-node",
-    label: "webfcgi on Node",
+    label: `webfcgi${onNode}`,
     runtime: "node",
     kind: "fastcgi",
     needs: ["node"],
@@ -84,6 +110,7 @@ export const CONTENDERS = [
         socket,
       ], { dir }),
   },
+  ...machineContender,
   // Two processes on the machine's two cores, as a deployment would run
   // them (Go's net/http/fcgi uses both cores, PHP-FPM 32 processes): the
   // CLI's --workers (node:cluster, one shared socket) on Bun and Node; two
@@ -129,7 +156,7 @@ export const CONTENDERS = [
   {
     id: "webfcgi-node-x2",
     optional: true,
-    label: "webfcgi on Node, --workers 2",
+    label: `webfcgi${onNode}, --workers 2`,
     runtime: "node",
     kind: "fastcgi",
     processes: 2,
@@ -170,7 +197,7 @@ export const CONTENDERS = [
   },
   {
     id: "node-fastcgi",
-    label: "node-fastcgi 2.0.0",
+    label: `node-fastcgi 2.0.0${onNode}`,
     runtime: "node",
     kind: "fastcgi",
     needs: ["node"],
@@ -197,7 +224,7 @@ export const CONTENDERS = [
   },
   {
     id: "proxy-node",
-    label: "proxy to node:http",
+    label: `proxy to node:http${onNode}`,
     runtime: "node",
     kind: "proxy",
     needs: ["node"],

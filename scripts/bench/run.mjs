@@ -19,7 +19,7 @@ import { caseTable, markdownPage, microTable, targetsTable } from "./report.mjs"
 import { nodeFastcgiVersion, setupLines } from "./setup.mjs";
 import { aggregate, targets } from "./stats.mjs";
 import { chart } from "./svg.mjs";
-import { findTools, machine, missingTools, toolVersions } from "./tools.mjs";
+import { benchNodes, findTools, machine, missingTools, toolVersions } from "./tools.mjs";
 import { WRK_CONNECTIONS, WRK_THREADS } from "./wrk.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -115,6 +115,26 @@ async function build() {
 
 async function main() {
   console.log(`webfcgi bench (${options.quick ? "quick" : "full"}): temp dir ${dir}`);
+  const nodes = benchNodes();
+  const onNode = (runtime) => [
+    ...contenders.filter((c) => c.runtime === runtime).map((c) => c.id),
+    ...(runtime === "node" && microRuntimes.includes("node") ? ["micro"] : []),
+  ];
+  for (
+    const [node, runtime, what] of [
+      [nodes.bench, "node", "node_modules"],
+      [nodes.machine, `node${nodes.machine?.major}`, "the machine's, runs npm"],
+    ]
+  ) {
+    if (node && onNode(runtime).length > 0) {
+      console.log(
+        `node ${node.version} (${what}: ${
+          node.bin.startsWith(root + path.sep) ? path.relative(root, node.bin) : node.bin
+        }): ` +
+          onNode(runtime).join(", "),
+      );
+    }
+  }
   console.log("building (tsc for Node, go build) ...");
   await build();
 

@@ -3,15 +3,30 @@
 // request), whiskers for the min–max over rounds, Go's net/http/fcgi marked
 // as a line across each panel.
 import { int, num } from "./format.mjs";
+import { BENCH_NODE_MAJOR } from "./tools.mjs";
 
+// The Node contenders run on Node 24; webfcgi on the machine's Node
+// (webfcgi-node20 and the like), when it ran, has a group of its own, named
+// for its Node (a null name: from the contender's label).
 const GROUPS = [
   ["Deno", ["webfcgi-deno", "webfcgi-deno-x2", "proxy-deno"]],
   ["Bun", ["webfcgi-bun", "webfcgi-bun-x2", "proxy-bun"]],
-  ["Node", ["webfcgi-node", "webfcgi-node-x2", "node-fastcgi", "proxy-node"]],
+  [`Node ${BENCH_NODE_MAJOR}`, ["webfcgi-node", "webfcgi-node-x2", "node-fastcgi", "proxy-node"]],
+  [null, [/^webfcgi-node\d+$/]],
   ["Go", ["go-fcgi"]],
   ["PHP", ["php-fpm"]],
   ["nginx", ["nginx-return"]],
 ];
+
+const inGroup = (ids, id) => ids.some((x) => (x instanceof RegExp ? x.test(id) : x === id));
+
+/** The bar's label: short, the group names the runtime (and Node's version). */
+function shortLabel(contender) {
+  return contender.label
+    .replace(/^webfcgi on Node [\d.]+ \(the machine's\)/, "webfcgi (the machine's)")
+    .replace(/ on Node [\d.]+/, "")
+    .replace(/^webfcgi on \w+/, "webfcgi");
+}
 
 const COLORS = { webfcgi: "#2563eb", proxy: "#94a3b8", peer: "#f59e0b", ceiling: "#10b981" };
 
@@ -53,11 +68,12 @@ function panel(y0, title, rows, { format, refLines }) {
   const top = y;
   const bars = [];
   for (const [group, ids] of GROUPS) {
-    const members = rows.filter((r) => ids.includes(r.contender.id));
+    const members = rows.filter((r) => inGroup(ids, r.contender.id));
     if (members.length === 0) continue;
-    out.push(`<text x="10" y="${y + 15}" class="group">${esc(group)}</text>`);
+    const name = group ?? `Node ${/Node (\d+)/.exec(members[0].contender.label)?.[1] ?? ""}`;
+    out.push(`<text x="10" y="${y + 15}" class="group">${esc(name)}</text>`);
     for (const { contender, value } of members) {
-      const label = contender.label.replace(/^webfcgi on \w+/, "webfcgi");
+      const label = shortLabel(contender);
       bars.push(
         `<text x="${LABEL_W - 8}" y="${y + 15}" class="label" text-anchor="end">${
           esc(label)

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import { machineNode, nodeLine } from "../node_lines.mjs";
 
 const SEARCH = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/usr/local/sbin", "/sbin"];
 
@@ -24,12 +25,39 @@ function which(...names) {
   return null;
 }
 
+/** The Node line the Node contenders run on (node_modules/node24, from npm ci). */
+export const BENCH_NODE_MAJOR = 24;
+
+function versionOf(bin) {
+  if (bin === process.execPath) return process.version;
+  const out = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 10000 });
+  return out.stdout?.trim() || null;
+}
+
+/**
+ * The Nodes of the bench: `bench` is Node 24 from node_modules (null if it
+ * is not installed), `machine` the Node that runs npm, when it is another
+ * version (null otherwise). Each { bin, version, major }.
+ */
+export function benchNodes() {
+  const line = nodeLine(BENCH_NODE_MAJOR);
+  const bench = line?.present
+    ? { bin: line.bin, version: `v${line.version}`, major: line.major }
+    : null;
+  const bin = machineNode();
+  const version = versionOf(bin);
+  const major = Number(/^v(\d+)/.exec(version ?? "")?.[1]);
+  const machine = version && version !== bench?.version ? { bin, version, major } : null;
+  return { bench, machine };
+}
+
 /** Finds every tool; missing ones are null. */
 export function findTools(root) {
   const local = (name) => {
     const file = path.join(root, "node_modules/.bin", name);
     return fs.existsSync(file) ? file : null;
   };
+  const nodes = benchNodes();
   return {
     wrk: which("wrk"),
     nginx: which("nginx"),
@@ -38,11 +66,13 @@ export function findTools(root) {
     deno: local("deno"),
     bun: local("bun"),
     tsc: local("tsc"),
-    node: process.execPath,
+    node: nodes.bench?.bin ?? null,
+    "node-machine": nodes.machine?.bin ?? null,
   };
 }
 
 const APT = { wrk: "wrk", nginx: "nginx", go: "golang-go", "php-fpm": "php-fpm" };
+const NPM = { node: `node${BENCH_NODE_MAJOR}` };
 
 /** Returns a message naming what is missing and how to install it, or null. */
 export function missingTools(tools, needed) {
@@ -53,7 +83,13 @@ export function missingTools(tools, needed) {
   return [
     `missing: ${missing.join(", ")}`,
     ...(apt.length ? [`  install with: apt-get install -y ${apt.join(" ")}`] : []),
-    ...(npm.length ? [`  install with: npm ci   (${npm.join(", ")} come from node_modules)`] : []),
+    ...(npm.length
+      ? [
+        `  install with: npm ci   (${
+          npm.map((name) => NPM[name] ?? name).join(", ")
+        } come from node_modules)`,
+      ]
+      : []),
   ].join("\n");
 }
 
@@ -71,6 +107,9 @@ export function toolVersions(tools) {
     if (tools[name]) versions[name] = pick(firstLine(tools[name], args));
   };
   add("node", ["--version"]);
+  if (tools["node-machine"]) {
+    versions["node (the machine's, runs npm)"] = firstLine(tools["node-machine"], ["--version"]);
+  }
   add("deno", ["--version"]);
   add("bun", ["--version"]);
   add("go", ["version"]);

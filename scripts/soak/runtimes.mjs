@@ -3,14 +3,24 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { nodeLine } from "../node_lines.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 const APP = path.join(root, "scripts", "soak", "app.mjs");
 
 export const RUNTIMES = ["deno", "bun", "node"];
+
+/**
+ * Node is Node 24 from node_modules (the devDependency node24, as in the
+ * bench), not whichever `node` npm's PATH finds first.
+ */
+function nodeBin() {
+  const line = nodeLine(24);
+  if (!line?.present) throw new Error("node_modules/node24 is missing: run npm ci");
+  return line.bin;
+}
 
 /**
  * argv that runs `script` on `runtime` with `--mod <the package entry>`
@@ -30,7 +40,7 @@ export function runtimeCommand(runtime, script, args = []) {
     ]];
   }
   if (runtime === "bun") return [bin("bun"), [script, "--mod", path.join(root, "mod.ts"), ...args]];
-  return [process.execPath, [
+  return [nodeBin(), [
     "--expose-gc",
     script,
     "--mod",
@@ -46,7 +56,7 @@ export function appCommand(runtime, socketPath, extra = [], script = APP) {
 
 /** Version of each runtime, for the report ("2.9.6", "1.4.5", "v20.20.2"). */
 export function runtimeVersion(runtime) {
-  const [command] = runtime === "node" ? [process.execPath] : [bin(runtime)];
+  const [command] = runtime === "node" ? [nodeBin()] : [bin(runtime)];
   const out = spawnSync(command, ["--version"], { encoding: "utf8", timeout: 10000 });
   return (out.stdout ?? "").split("\n")[0].replace(/^deno /, "").replace(/ \(.*$/, "").trim();
 }

