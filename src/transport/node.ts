@@ -6,13 +6,13 @@ import * as fs from "node:fs";
 import { setImmediate } from "node:timers";
 import { fdLimit } from "./fd_limit.ts";
 import { gather } from "./join.ts";
+import { type ConnectProbe, netProbe, probeSocket, socketState } from "./socket_probe.ts";
 import {
-  addressInUse,
   bindUnix,
   DEFAULT_SOCKET_MODE,
   type FileId,
-  isAlive,
   removeIfOurs,
+  UnixSocketError,
 } from "./unix_socket.ts";
 import type {
   Addr,
@@ -171,7 +171,12 @@ function listenOn(server: net.Server, target: net.ListenOptions): Promise<void> 
 }
 
 /** Binds a Unix socket at `path` with permissions `mode` (see bindUnix). */
-async function listenUnix(server: net.Server, path: string, mode: number): Promise<FileId | null> {
+async function listenUnix(
+  server: net.Server,
+  path: string,
+  mode: number,
+  probe: ConnectProbe,
+): Promise<FileId | null> {
   if (cluster.isWorker) {
     let stat: fs.Stats | null = null;
     try {
@@ -181,8 +186,10 @@ async function listenUnix(server: net.Server, path: string, mode: number): Promi
     }
     // Siblings bind the same path and share one socket, so a live socket is
     // expected and only a stale one is replaced; the cluster primary removes it.
-    if (stat !== null && !stat.isSocket()) throw addressInUse(path);
-    if (stat !== null && !(await isAlive(path))) fs.rmSync(path, { force: true });
+    if (stat !== null && !stat.isSocket()) throw new UnixSocketError("EADDRINUSE", path);
+    if (stat !== null && socketState(await probeSocket(path, probe)) === "stale") {
+      fs.rmSync(path, { force: true });
+    }
     await listenOn(server, { path });
     fs.chmodSync(path, mode);
     return null;
@@ -192,12 +199,24 @@ async function listenUnix(server: net.Server, path: string, mode: number): Promi
     mode,
     (name) => listenOn(server, { path: name }),
     () => new Promise<void>((resolve) => server.close(() => resolve())),
+    probe,
   );
 }
 
-async function listen(
+/**
+ * node:net's listen; `probe` is how a socket file in the way is judged
+ * (Bun passes its own: its node:net misreports some connect errors).
+ *
+ * @example
+ * ```ts
+ * const listener = await listenNode({ hostname: "127.0.0.1", port: 0 }, (conn) => conn.destroy());
+ * await listener.close();
+ * ```
+ */
+export async function listenNode(
   options: ListenOptions,
   onConn: (conn: Conn) => void,
+  probe: ConnectProbe = netProbe,
 ): Promise<Listener> {
   let unixPath: string | undefined;
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -209,7 +228,12 @@ async function listen(
   if (options.fd !== undefined) {
     await listenOn(server, { fd: options.fd } as net.ListenOptions);
   } else if (options.path !== undefined) {
-    socketFile = await listenUnix(server, options.path, options.mode ?? DEFAULT_SOCKET_MODE);
+    socketFile = await listenUnix(
+      server,
+      options.path,
+      options.mode ?? DEFAULT_SOCKET_MODE,
+      probe,
+    );
   } else {
     await listenOn(server, { host: options.hostname, port: options.port ?? 0 });
   }
@@ -255,7 +279,7 @@ function connect(options: ConnectOptions): Promise<Conn> {
 
 /** The node:net transport. */
 export const nodeTransport: Transport = {
-  listen,
+  listen: (options, onConn) => listenNode(options, onConn),
   connect,
   isSocket(fd: number): boolean {
     try {
