@@ -1,7 +1,8 @@
 // Binding a Unix socket path safely, whatever the runtime's socket API:
-// stale files are replaced, live sockets and other files are not, and the
-// path appears only once its permissions are set.
+// stale files are replaced, live sockets and other files are not, and no
+// name of the socket is ever reachable with wider permissions than `mode`.
 import * as fs from "node:fs";
+import * as nodePath from "node:path";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import {
@@ -60,8 +61,9 @@ function sameFile(a: FileId | null, b: FileId | null): boolean {
 /**
  * A Unix socket path we will not bind: it is in use, or we cannot bind it
  * safely. `code` is "EADDRINUSE" (a live socket, a socket that does not
- * answer in time, or a file that is not a socket) or "EACCES" (a socket
- * this process may not connect to, which may be in use).
+ * answer in time, or a file that is not a socket), "EACCES" (a socket this
+ * process may not connect to, which may be in use) or "ENAMETOOLONG" (no
+ * room for the private name the socket is bound under first).
  *
  * @example
  * ```ts
@@ -73,8 +75,8 @@ function sameFile(a: FileId | null, b: FileId | null): boolean {
  * ```
  */
 export class UnixSocketError extends Error {
-  /** Why: "EADDRINUSE" or "EACCES". */
-  readonly code: "EADDRINUSE" | "EACCES";
+  /** Why: "EADDRINUSE", "EACCES" or "ENAMETOOLONG". */
+  readonly code: "EADDRINUSE" | "EACCES" | "ENAMETOOLONG";
   /** The path. */
   readonly path: string;
   /** What connecting to the socket there found, or null when it was not probed. */
@@ -89,7 +91,7 @@ export class UnixSocketError extends Error {
    * @param detail replaces the standard explanation
    */
   constructor(
-    code: "EADDRINUSE" | "EACCES",
+    code: "EADDRINUSE" | "EACCES" | "ENAMETOOLONG",
     path: string,
     probe: ProbeResult | null = null,
     detail?: string,
@@ -97,7 +99,9 @@ export class UnixSocketError extends Error {
     const why = detail ??
       (code === "EACCES"
         ? `${path} is a socket this process may not connect to, so it may be in use; not replacing it`
-        : `address already in use ${path}${probe === null ? "" : ` (connect: ${probe})`}`);
+        : code === "EADDRINUSE"
+        ? `address already in use ${path}${probe === null ? "" : ` (connect: ${probe})`}`
+        : `no room for a private temporary name next to ${path}`);
     super(`listen ${code}: ${why}`);
     this.name = "UnixSocketError";
     this.code = code;
@@ -149,6 +153,71 @@ function stillStale(stale: StaleFile): boolean {
 }
 
 /**
+ * Gives the socket bound at `temporary` the name `path`: where there is
+ * nothing, by a link, which fails rather than replace what may have
+ * appeared since; over `stale` (the file judged stale, checked again right
+ * before), by a rename. Anything else at `path` is "address in use".
+ */
+function place(temporary: string, path: string, stale: StaleFile | null): void {
+  if (fileId(path) !== null) {
+    if (stale === null || !stillStale(stale)) throw new UnixSocketError("EADDRINUSE", path);
+    fs.renameSync(temporary, path);
+    return;
+  }
+  try {
+    fs.linkSync(temporary, path);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "EEXIST") {
+      throw new UnixSocketError("EADDRINUSE", path);
+    }
+    throw error;
+  }
+  fs.unlinkSync(temporary);
+}
+
+/** Removes a directory we created, if it is empty; anything else stays. */
+function removeDir(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty (a sibling's socket), or already gone
+  }
+}
+
+/**
+ * Makes the file bound by `bind(path)` right now come into existence with
+ * no more than `mode`: a umask for the duration of the call. The runtimes
+ * bind synchronously inside their listen call (node:net and Deno's and
+ * Bun's), so the umask is set back before anything else runs in this thread.
+ */
+function bindMasked(
+  path: string,
+  mode: number,
+  bind: (name: string) => Promise<void>,
+): Promise<void> {
+  let previous: number;
+  try {
+    previous = process.umask(0o777 & ~mode);
+    process.umask(previous | (0o777 & ~mode));
+  } catch (error) {
+    throw new UnixSocketError(
+      "ENAMETOOLONG",
+      path,
+      null,
+      `no room for a private temporary name next to ${path}, and process.umask() ` +
+        `is unavailable here to bind it in place safely (${
+          (error as Error).message
+        }); use a shorter path`,
+    );
+  }
+  try {
+    return bind(path);
+  } finally {
+    process.umask(previous);
+  }
+}
+
+/**
  * Removes the socket file of a closing server, only while it is still that
  * server's: a newer server may have bound the same path since (a restart, a
  * deploy).
@@ -169,16 +238,20 @@ export function removeIfOurs(mine: FileId | null): void {
 
 /**
  * Binds a Unix socket at `path` with permissions `mode`, through `bind`
- * (the runtime's listen on a given name) and `unbind` (its close).
+ * (the runtime's listen on a given name; it must bind before it returns)
+ * and `unbind` (its close).
  *
  * Nothing but a stale socket file (one where connecting is refused) is
  * replaced: a live socket, one that does not answer within 2 s
- * (PROBE_TIMEOUT_MS), or any other file is "address in use", a socket we
- * may not connect to is EACCES. The socket is bound under a temporary name
- * next to `path`, given its mode, and renamed into place, so `path` never
- * exists with looser permissions, and the name the runtime removes when it
- * closes the server (libuv, Deno and Bun unlink the name they bound) is the
- * temporary one. Returns the file to remove on close (see
+ * (PROBE_TIMEOUT_MS), or any other file is "address in use", a socket
+ * we may not connect to is EACCES. The socket is bound inside a fresh
+ * directory next to `path` that only this user may enter, given its mode,
+ * and then linked (or, over a stale file, renamed) into place: no name of
+ * it is reachable with looser permissions, whatever the umask, and the name
+ * the runtime removes when it closes the server (libuv, Deno and Bun unlink
+ * the name they bound) is the temporary one. When the temporary name would
+ * not fit in sun_path, the socket is bound in place under a umask that
+ * leaves no more than `mode`. Returns the file to remove on close (see
  * {@link removeIfOurs}), or null when the runtime removes it.
  *
  * @example
@@ -207,29 +280,39 @@ export async function bindUnix(
   probe: ConnectProbe = netProbe,
 ): Promise<FileId | null> {
   const stale = await replaceable(path, probe);
-  const temporary = `${path}.${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  if (Buffer.byteLength(temporary) <= MAX_SOCKET_PATH) {
+  const parent = nodePath.dirname(path);
+  const prefix = nodePath.join(parent, ".webfcgi-");
+  // mkdtemp adds six characters; the socket inside is "s".
+  if (Buffer.byteLength(prefix) + 6 + 2 > MAX_SOCKET_PATH) {
+    if (fileId(path) !== null) {
+      if (stale === null || !stillStale(stale)) throw new UnixSocketError("EADDRINUSE", path);
+      fs.unlinkSync(path);
+    }
+    await bindMasked(path, mode, bind);
+    try {
+      fs.chmodSync(path, mode);
+    } catch (error) {
+      await unbind();
+      throw error;
+    }
+    return null;
+  }
+  const dir = fs.mkdtempSync(prefix);
+  const temporary = nodePath.join(dir, "s");
+  try {
+    // mkdtemp makes it 0700 less the umask; the owner needs all three bits.
+    fs.chmodSync(dir, 0o700);
     await bind(temporary);
     try {
       fs.chmodSync(temporary, mode);
-      // Only the stale file we probed is replaced, nothing that appeared since.
-      if (fileId(path) !== null && (stale === null || !stillStale(stale))) {
-        throw new UnixSocketError("EADDRINUSE", path);
-      }
-      fs.renameSync(temporary, path);
+      place(temporary, path, stale);
     } catch (error) {
       await unbind();
       fs.rmSync(temporary, { force: true });
       throw error;
     }
-    return fileId(path);
+  } finally {
+    removeDir(dir);
   }
-  // No room for a temporary name: bind in place (the runtime removes `path` on close).
-  if (fileId(path) !== null) {
-    if (stale === null || !stillStale(stale)) throw new UnixSocketError("EADDRINUSE", path);
-    fs.unlinkSync(path);
-  }
-  await bind(path);
-  fs.chmodSync(path, mode);
-  return null;
+  return fileId(path);
 }
