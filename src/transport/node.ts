@@ -6,14 +6,9 @@ import * as fs from "node:fs";
 import { setImmediate } from "node:timers";
 import { fdLimit } from "./fd_limit.ts";
 import { gather } from "./join.ts";
-import { type ConnectProbe, netProbe, probeSocket, socketState } from "./socket_probe.ts";
-import {
-  bindUnix,
-  DEFAULT_SOCKET_MODE,
-  type FileId,
-  removeIfOurs,
-  UnixSocketError,
-} from "./unix_socket.ts";
+import { bindUnixShared } from "./cluster_socket.ts";
+import { type ConnectProbe, netProbe } from "./socket_probe.ts";
+import { bindUnix, DEFAULT_SOCKET_MODE, type FileId, removeIfOurs } from "./unix_socket.ts";
 import type {
   Addr,
   Conn,
@@ -170,37 +165,18 @@ function listenOn(server: net.Server, target: net.ListenOptions): Promise<void> 
   });
 }
 
-/** Binds a Unix socket at `path` with permissions `mode` (see bindUnix). */
-async function listenUnix(
+/** Binds a Unix socket at `path` with permissions `mode` (see bindUnix and bindUnixShared). */
+function listenUnix(
   server: net.Server,
   path: string,
   mode: number,
   probe: ConnectProbe,
 ): Promise<FileId | null> {
-  if (cluster.isWorker) {
-    let stat: fs.Stats | null = null;
-    try {
-      stat = fs.lstatSync(path);
-    } catch {
-      // nothing there
-    }
-    // Siblings bind the same path and share one socket, so a live socket is
-    // expected and only a stale one is replaced; the cluster primary removes it.
-    if (stat !== null && !stat.isSocket()) throw new UnixSocketError("EADDRINUSE", path);
-    if (stat !== null && socketState(await probeSocket(path, probe)) === "stale") {
-      fs.rmSync(path, { force: true });
-    }
-    await listenOn(server, { path });
-    fs.chmodSync(path, mode);
-    return null;
-  }
-  return await bindUnix(
-    path,
-    mode,
-    (name) => listenOn(server, { path: name }),
-    () => new Promise<void>((resolve) => server.close(() => resolve())),
-    probe,
-  );
+  const bind = (name: string) => listenOn(server, { path: name });
+  const unbind = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // A cluster worker's listen is the primary's bind, shared by its siblings.
+  if (cluster.isWorker) return bindUnixShared(path, mode, bind, unbind, probe);
+  return bindUnix(path, mode, bind, unbind, probe);
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 export const DEFAULT_SOCKET_MODE = 0o660;
 
 /** Longest Unix socket path we bind (sun_path holds 108 bytes on Linux, 104 on macOS). */
-const MAX_SOCKET_PATH = 100;
+export const MAX_SOCKET_PATH = 100;
 
 /**
  * Which file a path named when we created it.
@@ -54,7 +54,7 @@ export function fileId(path: string): FileId | null {
 }
 
 /** True when `a` and `b` are the same file (neither null). */
-function sameFile(a: FileId | null, b: FileId | null): boolean {
+export function sameFile(a: FileId | null, b: FileId | null): boolean {
   return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
 }
 
@@ -114,7 +114,7 @@ export class UnixSocketError extends Error {
  * Checks what is at `path` before we bind there: nothing (null), or a stale
  * socket file we may replace (its identity). Anything else throws.
  */
-async function replaceable(
+export async function replaceable(
   path: string,
   probe: ConnectProbe,
 ): Promise<StaleFile | null> {
@@ -138,7 +138,7 @@ async function replaceable(
 }
 
 /** A socket file judged stale: its identity, and when its inode last changed. */
-interface StaleFile extends FileId {
+export interface StaleFile extends FileId {
   ctimeMs: number;
 }
 
@@ -158,7 +158,7 @@ function stillStale(stale: StaleFile): boolean {
  * appeared since; over `stale` (the file judged stale, checked again right
  * before), by a rename. Anything else at `path` is "address in use".
  */
-function place(temporary: string, path: string, stale: StaleFile | null): void {
+export function place(temporary: string, path: string, stale: StaleFile | null): void {
   if (fileId(path) !== null) {
     if (stale === null || !stillStale(stale)) throw new UnixSocketError("EADDRINUSE", path);
     fs.renameSync(temporary, path);
@@ -176,7 +176,7 @@ function place(temporary: string, path: string, stale: StaleFile | null): void {
 }
 
 /** Removes a directory we created, if it is empty; anything else stays. */
-function removeDir(dir: string): void {
+export function removeDir(dir: string): void {
   try {
     fs.rmdirSync(dir);
   } catch {

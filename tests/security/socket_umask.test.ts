@@ -6,9 +6,10 @@
 //    and, as another user, tries to connect to every socket in it;
 //  - end to end, from outside: a watcher process polls the directory while
 //    a server process started with umask 000 binds and closes thousands of
-//    times (the real transports, Bun.listen included).
+//    times (the real transports, Bun.listen included);
+//  - the same for node:cluster workers, whose socket the primary binds.
 // The old code (bind under a temporary name next to `path`, then chmod)
-// fails both: the temporary name is seen with mode 0777 and connected to.
+// fails all three: the temporary name is seen with mode 0777 and connected to.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -21,7 +22,7 @@ import { bindUnix, removeIfOurs } from "../../src/transport/unix_socket.ts";
 import { repoRoot } from "../support/runtime.ts";
 import { tempDir } from "../support/server.ts";
 import { asNobody, pythonFor } from "../support/unprivileged.ts";
-import { fixture, runtimeCommand } from "../fixtures/spawn.ts";
+import { fixture, runtime, runtimeCommand } from "../fixtures/spawn.ts";
 
 const MODE = 0o660;
 
@@ -275,6 +276,35 @@ describe("under umask 000, watched from outside while a server binds again and a
       assert.ok(Number(done[1]) >= 200, `only ${done[1]} binds`);
       assertNeverExposed(watched, MODE);
       assert.deepEqual(fs.readdirSync(dir), [], "every bind cleaned up after itself");
+    },
+  );
+
+  it(
+    "node:cluster workers (the primary binds): 30 workers in turn, never a wider name",
+    {
+      timeout: 180000,
+      skip: runtime === "deno"
+        ? "Deno's node:cluster is not supported (webfcgi serve --workers refuses it)"
+        : false,
+    },
+    async (t) => {
+      const watcher = watcherFor(t);
+      if (watcher === null) {
+        t.skip("python3 is not installed: it runs the watcher");
+        return;
+      }
+      const dir = tempDir();
+      fs.chmodSync(dir, 0o755);
+      const argv = [
+        ...runtimeCommand(fixture("cluster_bind_loop")),
+        path.join(dir, "app.sock"),
+        "30",
+        "660",
+      ];
+      const { server, watched } = await watchWhile(dir, argv, watcher, 60);
+      assert.match(server, /done 30/, `the cluster loop failed: ${server}`);
+      t.diagnostic(`${watched.rounds} looks, ${watched.seen.length} names seen`);
+      assertNeverExposed(watched, MODE);
     },
   );
 });
