@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { serveFastCGI } from "../responder/server.ts";
 import type { FastCGIHandler, FastCGIServeOptions } from "../responder/types.ts";
 import { parseAddress, parseArgs, UsageError } from "./args.ts";
-import { isWorker, leaveCluster, runWorkers } from "./workers.ts";
+import { isWorker, leaveCluster, reportSocket, runWorkers } from "./workers.ts";
 
 /** Loads an app module: a default export `{ fetch }` or a handler function. */
 export async function loadApp(file: string): Promise<FastCGIHandler> {
@@ -59,6 +59,10 @@ export async function serve(args: readonly string[]): Promise<number> {
   try {
     const handler = await loadApp(positionals[0]);
     const server = serveFastCGI({ ...options, signal: stopping.signal }, handler);
+    if (isWorker() && "path" in options && options.path !== undefined) {
+      const socketPath = options.path;
+      server.listening.then(() => reportSocket(socketPath), () => {});
+    }
     await server.finished;
   } finally {
     process.off("SIGTERM", stop);

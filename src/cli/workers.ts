@@ -21,6 +21,33 @@ export function isWorker(): boolean {
   return cluster.isWorker;
 }
 
+/** What a worker tells the primary about the socket file it serves on. */
+interface SocketReport {
+  webfcgiSocket: { dev: number; ino: number };
+}
+
+function isSocketReport(message: unknown): message is SocketReport {
+  const report = (message as SocketReport | null)?.webfcgiSocket;
+  return typeof report?.dev === "number" && typeof report.ino === "number";
+}
+
+/**
+ * Tells the primary which file is the workers' socket at `path`, once this
+ * worker listens there: the primary removes that file when it exits, and
+ * only that one.
+ *
+ * @example
+ * ```ts
+ * if (isWorker()) reportSocket("/run/app.sock");
+ * ```
+ */
+export function reportSocket(path: string): void {
+  const stat = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (!cluster.isWorker || stat === undefined || !stat.isSocket()) return;
+  const report: SocketReport = { webfcgiSocket: { dev: stat.dev, ino: stat.ino } };
+  process.send?.(report);
+}
+
 /**
  * Lets a worker process exit once its server stopped: the IPC channel to the
  * primary would keep Bun's event loop alive.
@@ -29,32 +56,41 @@ export function leaveCluster(): void {
   if (cluster.isWorker && process.connected) process.disconnect?.();
 }
 
-function probe(path: string): Promise<boolean> {
+/** How long the primary waits for a connection to a socket file in the way. */
+const PROBE_MS = 2000;
+
+/** True when a connection to `path` is accepted within PROBE_MS. */
+function accepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ path });
-    socket.once("connect", () => {
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
       socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), PROBE_MS);
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
   });
 }
 
 /**
- * Clears a stale Unix socket before the workers bind `path` together: a
- * worker must not remove what a sibling has just bound.
+ * Refuses, before any worker starts, a path that is plainly taken: a file
+ * that is not a socket, or a socket that accepts a connection. Any other
+ * socket file is left for the workers to judge (they replace it only when
+ * it is stale: a full backlog or a socket they may not connect to is not),
+ * so the primary removes nothing.
  */
-async function prepareSocket(path: string): Promise<void> {
+async function checkSocket(path: string): Promise<void> {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(path);
   } catch {
     return;
   }
-  if (!stat.isSocket() || (await probe(path))) {
+  if (!stat.isSocket() || (await accepts(path))) {
     throw new Error(`listen EADDRINUSE: address already in use ${path}`);
   }
-  fs.unlinkSync(path);
 }
 
 /**
@@ -62,10 +98,14 @@ async function prepareSocket(path: string): Promise<void> {
  * Each worker re-runs this process's command line and serves on its own.
  */
 export async function runWorkers(count: number, unixPath: string | undefined): Promise<number> {
-  if (unixPath !== undefined) await prepareSocket(unixPath);
+  if (unixPath !== undefined) await checkSocket(unixPath);
   let stopping = false;
   let quickDeaths = 0;
   const started = new Map<Worker, number>();
+  let socketFile: SocketReport["webfcgiSocket"] | null = null;
+  cluster.on("message", (_worker, message) => {
+    if (isSocketReport(message)) socketFile = message.webfcgiSocket;
+  });
   const pids: number[] = [];
   const fork = () => {
     const worker = cluster.fork();
@@ -101,7 +141,7 @@ export async function runWorkers(count: number, unixPath: string | undefined): P
         process.off("SIGTERM", stop);
         process.off("SIGINT", stop);
         reap(pids).then(() => {
-          if (unixPath !== undefined) removeSocketFile(unixPath);
+          if (unixPath !== undefined) removeSocketFile(unixPath, socketFile);
           resolve(code);
         });
       }
@@ -143,9 +183,12 @@ async function reap(pids: readonly number[]): Promise<void> {
   }
 }
 
-function removeSocketFile(path: string): void {
+/** Removes the workers' socket file, if it is still the one they reported (not another server's). */
+function removeSocketFile(path: string, ours: SocketReport["webfcgiSocket"] | null): void {
+  const stat = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (ours === null || stat === undefined || stat.dev !== ours.dev || stat.ino !== ours.ino) return;
   try {
-    if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+    fs.unlinkSync(path);
   } catch {
     // already gone
   }

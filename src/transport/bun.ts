@@ -4,7 +4,8 @@
 // primary's socket) and the client stay on node:net.
 import cluster from "node:cluster";
 import { gather } from "./join.ts";
-import { nodeTransport } from "./node.ts";
+import { bunProbe } from "./bun_probe.ts";
+import { listenNode, nodeTransport } from "./node.ts";
 import type { Addr, Conn, ConnHandlers, Listener, ListenOptions, Transport } from "./types.ts";
 import { bindUnix, DEFAULT_SOCKET_MODE, type FileId, removeIfOurs } from "./unix_socket.ts";
 
@@ -277,7 +278,7 @@ function bunListen(bun: BunApi, options: Parameters<BunApi["listen"]>[0]): Promi
 }
 
 async function listen(options: ListenOptions, onConn: (conn: Conn) => void): Promise<Listener> {
-  if (options.fd !== undefined || cluster.isWorker) return nodeTransport.listen(options, onConn);
+  if (options.fd !== undefined || cluster.isWorker) return listenNode(options, onConn, bunProbe);
   const bun = (globalThis as { Bun?: BunApi }).Bun!;
   const unix = options.path !== undefined;
   const socket = {
@@ -302,6 +303,7 @@ async function listen(options: ListenOptions, onConn: (conn: Conn) => void): Pro
         server?.stop(true);
         return Promise.resolve();
       },
+      bunProbe,
     );
     return new BunListener(server!, { transport: "unix", path }, socketFile);
   }

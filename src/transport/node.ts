@@ -6,14 +6,9 @@ import * as fs from "node:fs";
 import { setImmediate } from "node:timers";
 import { fdLimit } from "./fd_limit.ts";
 import { gather } from "./join.ts";
-import {
-  addressInUse,
-  bindUnix,
-  DEFAULT_SOCKET_MODE,
-  type FileId,
-  isAlive,
-  removeIfOurs,
-} from "./unix_socket.ts";
+import { bindUnixShared } from "./cluster_socket.ts";
+import { type ConnectProbe, netProbe } from "./socket_probe.ts";
+import { bindUnix, DEFAULT_SOCKET_MODE, type FileId, removeIfOurs } from "./unix_socket.ts";
 import type {
   Addr,
   Conn,
@@ -170,34 +165,34 @@ function listenOn(server: net.Server, target: net.ListenOptions): Promise<void> 
   });
 }
 
-/** Binds a Unix socket at `path` with permissions `mode` (see bindUnix). */
-async function listenUnix(server: net.Server, path: string, mode: number): Promise<FileId | null> {
-  if (cluster.isWorker) {
-    let stat: fs.Stats | null = null;
-    try {
-      stat = fs.lstatSync(path);
-    } catch {
-      // nothing there
-    }
-    // Siblings bind the same path and share one socket, so a live socket is
-    // expected and only a stale one is replaced; the cluster primary removes it.
-    if (stat !== null && !stat.isSocket()) throw addressInUse(path);
-    if (stat !== null && !(await isAlive(path))) fs.rmSync(path, { force: true });
-    await listenOn(server, { path });
-    fs.chmodSync(path, mode);
-    return null;
-  }
-  return await bindUnix(
-    path,
-    mode,
-    (name) => listenOn(server, { path: name }),
-    () => new Promise<void>((resolve) => server.close(() => resolve())),
-  );
+/** Binds a Unix socket at `path` with permissions `mode` (see bindUnix and bindUnixShared). */
+function listenUnix(
+  server: net.Server,
+  path: string,
+  mode: number,
+  probe: ConnectProbe,
+): Promise<FileId | null> {
+  const bind = (name: string) => listenOn(server, { path: name });
+  const unbind = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // A cluster worker's listen is the primary's bind, shared by its siblings.
+  if (cluster.isWorker) return bindUnixShared(path, mode, bind, unbind, probe);
+  return bindUnix(path, mode, bind, unbind, probe);
 }
 
-async function listen(
+/**
+ * node:net's listen; `probe` is how a socket file in the way is judged
+ * (Bun passes its own: its node:net misreports some connect errors).
+ *
+ * @example
+ * ```ts
+ * const listener = await listenNode({ hostname: "127.0.0.1", port: 0 }, (conn) => conn.destroy());
+ * await listener.close();
+ * ```
+ */
+export async function listenNode(
   options: ListenOptions,
   onConn: (conn: Conn) => void,
+  probe: ConnectProbe = netProbe,
 ): Promise<Listener> {
   let unixPath: string | undefined;
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -209,7 +204,12 @@ async function listen(
   if (options.fd !== undefined) {
     await listenOn(server, { fd: options.fd } as net.ListenOptions);
   } else if (options.path !== undefined) {
-    socketFile = await listenUnix(server, options.path, options.mode ?? DEFAULT_SOCKET_MODE);
+    socketFile = await listenUnix(
+      server,
+      options.path,
+      options.mode ?? DEFAULT_SOCKET_MODE,
+      probe,
+    );
   } else {
     await listenOn(server, { host: options.hostname, port: options.port ?? 0 });
   }
@@ -255,7 +255,7 @@ function connect(options: ConnectOptions): Promise<Conn> {
 
 /** The node:net transport. */
 export const nodeTransport: Transport = {
-  listen,
+  listen: (options, onConn) => listenNode(options, onConn),
   connect,
   isSocket(fd: number): boolean {
     try {

@@ -4,9 +4,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { GET, parseCgi, RawConn, requestBytes } from "../support/fcgi_client.ts";
-import { scriptPath } from "../support/runtime.ts";
+import { repoRoot, scriptPath } from "../support/runtime.ts";
 import { poll, runCli } from "../support/cli_run.ts";
 import { tempDir } from "../support/server.ts";
+import { lineChild } from "../support/line_child.ts";
+import { pythonFor } from "../support/unprivileged.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -99,6 +101,51 @@ describe("webfcgi serve --workers", () => {
       for (const pid of [run.pid(), ...seen]) {
         if (alive(pid)) process.kill(pid, "SIGKILL");
       }
+    }
+  });
+
+  it("leaves a live server's socket alone when its backlog is full: the workers give up", {
+    timeout: 120000,
+    skip: onDeno ? "Deno's node:cluster loses connections; --workers refuses to run there" : false,
+  }, async (t) => {
+    const python = pythonFor([]);
+    if (python === null) {
+      t.skip("python3 is not installed: it runs the full-backlog server");
+      return;
+    }
+    const dir = tempDir();
+    const socket = path.join(dir, "busy.sock");
+    const helper = lineChild([
+      python,
+      path.join(repoRoot, "tests/fixtures/full_backlog.py"),
+      socket,
+    ]);
+    try {
+      const ready = /^ready (\d+) /.exec(await helper.line());
+      assert.ok(ready, "the helper filled its backlog");
+      const app = scriptPath("tests/fixtures/cli/app_pid.ts");
+      const run = runCli(["serve", app, "--listen", `unix:${socket}`, "--workers", "2"]);
+      const code = await Promise.race([
+        run.exited,
+        new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 60000)),
+      ]);
+      if (code === "hung") run.signal("SIGKILL");
+      assert.equal(code, 1, run.stderr());
+      assert.match(
+        run.stderr(),
+        /EADDRINUSE: address already in use .*busy\.sock \(connect: EAGAIN\)/,
+      );
+      assert.match(run.stderr(), /giving up/);
+      assert.equal(
+        fs.lstatSync(socket).ino,
+        Number(ready[1]),
+        "the helper's socket file is the same",
+      );
+      assert.deepEqual(fs.readdirSync(dir), ["busy.sock"], "no private directory left behind");
+      helper.send("check");
+      assert.equal(await helper.line(), "check ok");
+    } finally {
+      await helper.stop();
     }
   });
 
