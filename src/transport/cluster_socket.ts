@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import { type ConnectProbe, netProbe } from "./socket_probe.ts";
+import { type ConnectProbe, netProbe, probeSocket } from "./socket_probe.ts";
 import {
   fileId,
   MAX_SOCKET_PATH,
@@ -81,8 +81,17 @@ export async function bindUnixShared(
   try {
     await bind(temporary);
     const bound = fileId(temporary);
-    // Gone: the socket was bound and placed for a sibling before us.
-    if (bound === null) return null;
+    if (bound === null) {
+      // Gone: a sibling placed it at `path` before us, or could not place it
+      // (the path is in use) and removed it. Only a placed one accepts.
+      if ((await probeSocket(path, probe)) === "connected") return null;
+      throw new UnixSocketError(
+        "EADDRINUSE",
+        path,
+        null,
+        `address already in use ${path} (a sibling worker could not take it)`,
+      );
+    }
     try {
       fs.chmodSync(temporary, mode);
       if (sameFile(fileId(path), bound)) {
