@@ -167,9 +167,10 @@ export class InputStream {
     this.#check();
   }
 
-  /** True when a reader could still be waiting for, or be owed, bytes. */
+  /** True when a read could be waiting for bytes that will not come. */
   get #readable(): boolean {
-    return this.#controller !== null && !this.#discard && (!this.#ended || this.#unread > 0);
+    // Once the stream has ended, its reads finish on their own.
+    return this.#controller !== null && !this.#discard && !this.#ended;
   }
 
   /** Fails pending and later reads with `reason`, and drops what is left. */
@@ -196,6 +197,8 @@ export class InputStream {
    * fails instead of waiting for ever, and later input is dropped.
    */
   release(): void {
+    // A body that came whole stays readable to its end: nothing is dropped.
+    if (this.#ended) return;
     // An Error costs microseconds to make (its stack): only when a reader is owed one.
     if (this.#readable) {
       this.#fail(new FastCGIAbortError("the response was sent before the request body was read"));

@@ -181,6 +181,33 @@ describe("a body read pending when the response is sent", () => {
   });
 });
 
+describe("a body that came whole before the response was sent", () => {
+  it("stays readable to its end afterwards, nothing dropped", { timeout: 10000 }, async () => {
+    let body: Promise<string> | undefined;
+    let request!: Request;
+    let sawEnd!: () => void;
+    const ended = new Promise<void>((resolve) => (sawEnd = resolve));
+    await using s = await start(async (r, info) => {
+      request = r;
+      await ended; // the rest of the body has come meanwhile
+      info.completed.then(() => (body = request.text()));
+      return new Response("early");
+    });
+    const conn = await RawConn.connect(s.target);
+    conn.socket.write(
+      concat([head(1, POST("/late", 8)), rec(T.STDIN, 1, new Uint8Array(4).fill(97))]),
+    );
+    await sleep(100);
+    conn.socket.write(concat([rec(T.STDIN, 1, new Uint8Array(4).fill(98)), rec(T.STDIN, 1)]));
+    await sleep(100);
+    sawEnd();
+    assert.equal(parseCgi((await conn.reply(1)).stdout).text, "early");
+    for (let i = 0; i < 100 && body === undefined; i++) await sleep(10);
+    assert.equal(await body, "aaaabbbb");
+    conn.close();
+  });
+});
+
 describe("an empty FCGI_DATA record in a Responder request", () => {
   it("is ignored (flup's client sends one): the request is answered, the connection kept", async () => {
     await using s = await start((request) => new Response(`ok ${new URL(request.url).pathname}`));
