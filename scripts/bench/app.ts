@@ -3,7 +3,8 @@
  * and for Deno.serve / Bun.serve (the proxy_pass peers).
  *
  *   GET  /hello      13 bytes of text
- *   GET  /1m         1 MiB of bytes
+ *   GET  /1m         1 MiB of bytes (new Response(bytes): the runtime copies them)
+ *   GET  /1m-static  the same 1 MiB as a stream of the app's own buffer (no copy)
  *   POST /upload     reads the body, answers with its byte count
  *   GET  /stream16k  16 KiB as 8 chunks of 2 KiB from a ReadableStream
  */
@@ -24,6 +25,16 @@ async function countBody(request: Request): Promise<number> {
   }
 }
 
+/** `bytes` as a body without the copy new Response(bytes) makes: nothing writes to them. */
+function staticBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
 function stream16k(): ReadableStream<Uint8Array> {
   let sent = 0;
   return new ReadableStream<Uint8Array>({
@@ -40,6 +51,10 @@ async function fetch(request: Request): Promise<Response> {
       return new Response(HELLO, { headers: { "content-type": "text/plain" } });
     case "/1m":
       return new Response(ONE_MIB, { headers: { "content-type": "application/octet-stream" } });
+    case "/1m-static":
+      return new Response(staticBytes(ONE_MIB), {
+        headers: { "content-type": "application/octet-stream" },
+      });
     case "/upload":
       return new Response(String(await countBody(request)));
     case "/stream16k":

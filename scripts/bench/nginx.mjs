@@ -50,6 +50,7 @@ function ceilingServer(contender, dir) {
     listen 127.0.0.1:${contender.port};
     location = /hello { return 200 "Hello, World!"; }
     location = /1m { alias ${dir}/static/1m.bin; }
+    location = /1m-static { alias ${dir}/static/1m.bin; }
     location = /stream16k { alias ${dir}/static/16k.bin; }
     location = /upload { return 200 "1048576"; }
   }`;

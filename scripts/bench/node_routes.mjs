@@ -14,6 +14,7 @@ export function handler(req, res) {
       res.end(HELLO);
       return;
     case "/1m":
+    case "/1m-static":
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.end(ONE_MIB);
       return;

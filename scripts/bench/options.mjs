@@ -4,7 +4,7 @@ import { CONTENDERS } from "./contenders.mjs";
 export const USAGE = `usage: npm run bench -- [options]
   --quick               short loads (1 round x 1 s): checks that the suite works (~2 min)
   --only a,b,...        contenders (ids or prefixes: ${CONTENDERS.map((c) => c.id).join(", ")})
-  --case a,b,...        cases: hello, 1m, upload, stream16k, micro
+  --case a,b,...        cases: hello, 1m, 1m-static, upload, stream16k, micro
   --rounds N            rounds (default 3; quick 1)
   --seconds N           seconds per timed load (default 3; quick 1)
   --warmup N            seconds of untimed load right before every timed load (default 3; quick 1)
@@ -15,7 +15,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --write               write BENCHMARKS.md and docs/bench.svg even for a quick or narrowed run
   --help`;
 
-export const CASE_IDS = ["hello", "1m", "upload", "stream16k", "micro"];
+export const CASE_IDS = ["hello", "1m", "1m-static", "upload", "stream16k", "micro"];
 
 function list(value, known, what) {
   const wanted = value.split(",").map((s) => s.trim()).filter(Boolean);

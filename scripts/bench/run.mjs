@@ -184,7 +184,7 @@ async function main() {
     cases: loadCases.map(({ expect: _expect, script: _script, ...k }) => k),
     contenders: shown.map(({ launch: _launch, scriptRoot: _root, needs: _needs, ...c }) => c),
     table,
-    targets: targets(table, samples),
+    targets: targets(table),
     micro,
     failures,
     samples,

