@@ -36,6 +36,8 @@ export type { Params } from "./src/responder/params.ts";
 export { FastCGIRequestError } from "./src/responder/request_error.ts";
 export { FastCGIAbortError } from "./src/responder/abort_error.ts";
 export type { Addr, NetAddr, UnixAddr } from "./src/transport/types.ts";
+export { UnixSocketError } from "./src/transport/unix_socket.ts";
+export type { ProbeResult } from "./src/transport/socket_probe.ts";
 export { FastCGIClient, type FastCGIFetchInit, fetchFastCGI } from "./src/client/client.ts";
 export type {
   FastCGIAddress,

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import process from "node:process";
-import { serveFastCGI } from "../../mod.ts";
+import { serveFastCGI, UnixSocketError } from "../../mod.ts";
 import { fetchRaw, GET } from "../support/fcgi_client.ts";
 import { repoRoot } from "../support/runtime.ts";
 import { start, tempDir } from "../support/server.ts";
@@ -78,6 +78,10 @@ describe("a live Unix socket is never replaced", () => {
         t.diagnostic(`rejected in ${Date.now() - began} ms: ${error.message}`);
         assert.match(error.message, /EADDRINUSE: address already in use/);
         assert.equal((error.cause as { code?: string }).code, "EADDRINUSE");
+        // The cause is the typed error the package exports, with what the probe found.
+        assert.ok(error.cause instanceof UnixSocketError, String(error.cause));
+        assert.equal(error.cause.path, file);
+        assert.notEqual(error.cause.probe, null);
         await assert.rejects(server.finished, /EADDRINUSE/);
 
         assert.equal(fs.lstatSync(file).ino, inode, "the helper's socket file is the same file");
@@ -105,6 +109,7 @@ describe("a live Unix socket is never replaced", () => {
         if (error === null) await server.shutdown();
         assert.ok(error !== null, "listening must fail");
         assert.equal((error.cause as { code?: string }).code, "EACCES");
+        assert.ok(error.cause instanceof UnixSocketError, String(error.cause));
         assert.match(error.message, /may not connect/);
         assert.equal(fs.lstatSync(file).ino, inode);
         return;
