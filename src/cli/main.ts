@@ -67,7 +67,9 @@ export async function main(args: readonly string[]): Promise<number> {
       process.stderr.write(`webfcgi: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    process.stderr.write(`webfcgi: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    // The server's own errors already say where they come from.
+    process.stderr.write(`${message.startsWith("webfcgi: ") ? "" : "webfcgi: "}${message}\n`);
     return 1;
   }
 }

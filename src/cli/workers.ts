@@ -50,10 +50,14 @@ export function reportSocket(path: string): void {
 
 /**
  * Lets a worker process exit once its server stopped: the IPC channel to the
- * primary would keep Bun's event loop alive.
+ * primary would keep Bun's event loop alive. Through the worker's own
+ * disconnect, which marks the exit as intended: a bare process.disconnect()
+ * makes node:cluster exit the worker with 0 at once, losing its exit code.
  */
 export function leaveCluster(): void {
-  if (cluster.isWorker && process.connected) process.disconnect?.();
+  if (!cluster.isWorker || !process.connected) return;
+  if (typeof cluster.worker?.disconnect === "function") cluster.worker.disconnect();
+  else process.disconnect?.();
 }
 
 /** How long the primary waits for a connection to a socket file in the way. */

@@ -136,6 +136,11 @@ describe("webfcgi serve --workers", () => {
         /EADDRINUSE: address already in use .*busy\.sock \(connect: EAGAIN\)/,
       );
       assert.match(run.stderr(), /giving up/);
+      // A worker that could not listen exits with 1, not with the 0 a bare
+      // IPC disconnect makes node:cluster exit with; and says so once.
+      assert.match(run.stderr(), /worker \d+ exited \(1\)/);
+      assert.doesNotMatch(run.stderr(), /exited \(0\)/);
+      assert.doesNotMatch(run.stderr(), /webfcgi: webfcgi:/);
       assert.equal(
         fs.lstatSync(socket).ino,
         Number(ready[1]),
