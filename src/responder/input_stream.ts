@@ -167,10 +167,9 @@ export class InputStream {
     this.#check();
   }
 
-  /** True when a read could be waiting for bytes that will not come. */
+  /** True when a reader could still be waiting for, or be owed, bytes. */
   get #readable(): boolean {
-    // Once the stream has ended, its reads finish on their own.
-    return this.#controller !== null && !this.#discard && !this.#ended;
+    return this.#controller !== null && !this.#discard && (!this.#ended || this.#unread > 0);
   }
 
   /** Fails pending and later reads with `reason`, and drops what is left. */

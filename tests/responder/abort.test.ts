@@ -201,6 +201,44 @@ describe("FCGI_ABORT_REQUEST", () => {
     conn.close();
   });
 
+  it("errors a body that came whole but was not read yet: no silently shortened body", async () => {
+    const started = deferred();
+    const aborted = deferred();
+    let result: { text: string } | { error: unknown } | undefined;
+    await using s = await start(async (req) => {
+      if (new URL(req.url).pathname === "/fresh") return new Response("fresh");
+      started.resolve();
+      await aborted.promise; // the rest of the body and the abort come meanwhile
+      try {
+        result = { text: await req.text() };
+      } catch (error) {
+        result = { error };
+      }
+      return new Response("late");
+    });
+    const conn = await RawConn.connect(s.target);
+    await conn.write(concat([
+      begin(1, 1, true),
+      stream(T.PARAMS, 1, pairs(GET("/upload", { REQUEST_METHOD: "POST", CONTENT_LENGTH: "10" }))),
+      rec(T.STDIN, 1, enc.encode("hello")),
+    ]));
+    await within(started.promise, 3000, "handler started");
+    // The body ends while the handler has read none of it; then the abort.
+    await conn.write(concat([rec(T.STDIN, 1, enc.encode("world")), rec(T.STDIN, 1)]));
+    await sleep(50);
+    await conn.write(rec(T.ABORT, 1));
+    await conn.reply(1, 3000);
+    aborted.resolve();
+    for (let i = 0; i < 100 && result === undefined; i++) await sleep(10);
+    assert.ok(
+      result !== undefined && "error" in result,
+      `the read failed: ${JSON.stringify(result)}`,
+    );
+    assertAbortReason(result.error);
+    await assertFresh(conn, 1);
+    conn.close();
+  });
+
   it("before the params are complete: one END_REQUEST and the handler never runs", async () => {
     let calls = 0;
     await using s = await start((req) => {
